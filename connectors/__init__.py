@@ -1,0 +1,1 @@
+"""Source connectors: one module per protocol, plus the runner that loads their batches."""

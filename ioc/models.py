@@ -1,0 +1,262 @@
+"""The database schema as SQLAlchemy 2 typed models (DESIGN §3).
+
+Facts (`dossier`, `incident`, `indicator_observation`) carry the natural key of their source, so a
+re-loaded batch upserts instead of duplicating. No column holds personal data of citizens.
+Migrations in `migrations/versions/` are the source of truth for the live schema; these models must
+match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+    }
+
+
+class OrgUnit(Base):
+    """An area: the province, its communes and wards; merged units keep a successor."""
+
+    __tablename__ = "org_unit"
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, comment="tỉnh, thành phố, xã, phường, đặc khu, huyện (historic)")
+    level: Mapped[int] = mapped_column(SmallInteger, comment="1 province, 2 commune/ward, 3 below")
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    successor_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+
+    __table_args__ = (
+        CheckConstraint("level between 1 and 4", name="level_range"),
+        CheckConstraint("valid_to is null or valid_from is null or valid_to >= valid_from", name="validity"),
+        Index(None, "parent_code"),
+    )
+
+
+class Department(Base):
+    """A department, agency or commune people's committee that processes dossiers."""
+
+    __tablename__ = "department"
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, comment="so (department), ban, nganh (central agency), xa (commune)")
+    org_unit_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
+
+
+class Procedure(Base):
+    """An administrative procedure (thủ tục hành chính) with its statutory processing time."""
+
+    __tablename__ = "procedure"
+    code: Mapped[str] = mapped_column(Text, primary_key=True, comment="MaTTHC")
+    name: Mapped[str] = mapped_column(Text)
+    field: Mapped[str | None] = mapped_column(Text, comment="lĩnh vực")
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    processing_days: Mapped[int | None] = mapped_column(
+        SmallInteger, comment="statutory processing time in working days"
+    )
+    level: Mapped[str | None] = mapped_column(Text, comment="provincial or commune level")
+
+    __table_args__ = (
+        CheckConstraint("processing_days is null or processing_days >= 0", name="processing_days"),
+        Index(None, "department_code"),
+    )
+
+
+class IndicatorObservation(Base):
+    """One value of a socio-economic indicator series for an area and a period."""
+
+    __tablename__ = "indicator_observation"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(Text)
+    org_unit_code: Mapped[str] = mapped_column(Text, comment="org_unit code or an ISO country code")
+    grain: Mapped[str] = mapped_column(Text, comment="day, week, month, quarter, year")
+    period_start: Mapped[date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(Text, comment="display code, e.g. 2026-10, 2026-Q3, 2026")
+    value: Mapped[Decimal | None] = mapped_column(Numeric)
+    status: Mapped[str | None] = mapped_column(
+        Text, comment="provider flag: provisional, '..' missing, '-' nil, estimated…"
+    )
+    unit: Mapped[str | None] = mapped_column(Text)
+    vintage: Mapped[str | None] = mapped_column(Text, comment="source's own last-updated stamp")
+    loaded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("grain in ('day','week','month','quarter','year')", name="grain"),
+        Index(
+            "uq_indicator_observation_key",
+            "source",
+            "indicator",
+            "org_unit_code",
+            "grain",
+            "period_start",
+            unique=True,
+        ),
+        Index(None, "indicator", "org_unit_code", "grain", "period_start"),
+    )
+
+
+class Dossier(Base):
+    """A public-service dossier's status; counts only, never the applicant's data."""
+
+    __tablename__ = "dossier"
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, primary_key=True, comment="MaHoSo")
+    procedure_code: Mapped[str | None] = mapped_column(Text, comment="MaTTHC")
+    department_code: Mapped[str | None] = mapped_column(Text, comment="DonViXuLy")
+    org_unit_code: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text, comment="online, in_person, postal (KenhThucHien 2/1/3)")
+    received_at: Mapped[datetime] = mapped_column(comment="NgayTiepNhan")
+    due_at: Mapped[datetime | None] = mapped_column(comment="NgayHenTra")
+    finished_at: Mapped[datetime | None] = mapped_column(comment="NgayKetThucXuLy")
+    returned_at: Mapped[datetime | None] = mapped_column(comment="NgayTra")
+    status: Mapped[int] = mapped_column(SmallInteger, comment="TrangThaiHoSo 1–10")
+    supplement_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("status between 1 and 10", name="status_range"),
+        CheckConstraint("channel in ('online','in_person','postal')", name="channel"),
+        CheckConstraint("finished_at is null or finished_at >= received_at", name="finished_after_received"),
+        Index(None, "received_at"),
+        Index(None, "department_code", "received_at"),
+        Index(None, "org_unit_code", "received_at"),
+        Index(None, "finished_at"),
+        Index("ix_dossier_open_due", "due_at", postgresql_where=text("finished_at is null")),
+    )
+
+
+class Incident(Base):
+    """A citizen report or an event (accident, fire, security alert)."""
+
+    __tablename__ = "incident"
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    category: Mapped[str] = mapped_column(
+        Text, comment="field_report, traffic_accident, public_order, infosec, fire, …"
+    )
+    service_code: Mapped[str | None] = mapped_column(Text)
+    org_unit_code: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+    reported_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(comment="expected_datetime / SLA")
+    closed_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(Text, comment="open or closed")
+    status_detail: Mapped[str | None] = mapped_column(Text, comment="source's own extended status")
+    severity: Mapped[int | None] = mapped_column(SmallInteger, comment="1 minor … 3 major")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("status in ('open','closed')", name="status"),
+        CheckConstraint("lat is null or lat between -90 and 90", name="lat"),
+        CheckConstraint("lon is null or lon between -180 and 180", name="lon"),
+        Index(None, "reported_at"),
+        Index(None, "category", "reported_at"),
+        Index("ix_incident_open_due", "due_at", postgresql_where=text("status = 'open'")),
+    )
+
+
+class ConnectorRun(Base):
+    """One run of one source: what was read, loaded, rejected, and the cursor it reached."""
+
+    __tablename__ = "connector_run"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    connector: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(Text, server_default=text("'running'"))
+    rows_read: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    rows_inserted: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    rows_updated: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    rows_unchanged: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    cursor: Mapped[dict[str, Any] | None]
+    full_refresh: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    __table_args__ = (
+        CheckConstraint("status in ('running','success','partial','failed')", name="status"),
+        Index(None, "source", "started_at"),
+    )
+
+
+class RejectedRow(Base):
+    """A record that failed validation, kept verbatim (minus personal fields) with the reason."""
+
+    __tablename__ = "rejected_row"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("connector_run.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(Text)
+    target_table: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (Index(None, "run_id"),)
+
+
+FACT_TABLES = ("dossier", "incident", "indicator_observation")
+ALL_TABLES = (
+    "org_unit",
+    "department",
+    "procedure",
+    *FACT_TABLES,
+    "connector_run",
+    "rejected_row",
+)
+
+__all__ = [
+    "ALL_TABLES",
+    "FACT_TABLES",
+    "Base",
+    "ConnectorRun",
+    "Department",
+    "Dossier",
+    "Incident",
+    "IndicatorObservation",
+    "OrgUnit",
+    "Procedure",
+    "RejectedRow",
+]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the IOC schema (`ioc db upgrade`)."""

@@ -117,6 +117,8 @@ def _conflict_key(table: Table) -> tuple[str, ...]:
 
 def _range_check(column: str, low: float, high: float) -> RowCheck:
     def check(frame: pd.DataFrame) -> tuple[pd.Series, str]:
+        if column not in frame:
+            return pd.Series(False, index=frame.index), ""
         values = frame[column]
         return values.notna() & ((values < low) | (values > high)), f"{column}: outside {low:g}–{high:g}"
 
@@ -125,6 +127,8 @@ def _range_check(column: str, low: float, high: float) -> RowCheck:
 
 def _order_check(earlier: str, later: str) -> RowCheck:
     def check(frame: pd.DataFrame) -> tuple[pd.Series, str]:
+        if earlier not in frame or later not in frame:
+            return pd.Series(False, index=frame.index), ""
         bad = frame[earlier].notna() & frame[later].notna() & (frame[later] < frame[earlier])
         return bad, f"{later}: before {earlier}"
 
@@ -207,9 +211,7 @@ def _coerce(values: pd.Series, kind: str) -> pd.Series:
     if kind == "datetime":
         return _as_local_datetime(values)
     if kind == "date":
-        return pd.to_datetime(values, errors="coerce").dt.date.astype(object).where(
-            values.notna(), None
-        )
+        return pd.to_datetime(values, errors="coerce").dt.date.astype(object).where(values.notna(), None)
     if kind == "bool":
         return values.map({True: True, False: False, "true": True, "false": False}).astype("boolean")
     if kind == "json":
@@ -229,7 +231,6 @@ def _validate(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Se
     coerced = pd.DataFrame(index=frame.index)
     for column in spec.columns:
         if column.name not in frame:
-            coerced[column.name] = pd.Series(pd.NA, index=frame.index, dtype=object)
             if column.required:
                 add(pd.Series(True, index=frame.index), f"{column.name}: required value is missing")
             continue
@@ -255,7 +256,7 @@ def _describe(kind: str) -> str:
         "int": "a whole number",
         "float": "a number",
         "decimal": "a number",
-        "datetime": "a date-time (ISO 8601 or yyyyMMddHHmmss)",
+        "datetime": "a date-time with a time zone (ISO 8601)",
         "date": "a date",
         "bool": "true or false",
     }.get(kind, kind)
@@ -267,6 +268,8 @@ def _describe(kind: str) -> str:
 def _csv_buffer(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
     out = frame.copy()
     for column in spec.columns:
+        if column.name not in out:
+            continue
         if column.kind == "json":
             out[column.name] = out[column.name].map(
                 lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.dumps(v)
@@ -287,8 +290,7 @@ def _copy(connection: Connection, table: str, columns: Iterable[str], buffer: io
         cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
-def _upsert_sql(spec: TableSpec, staging: str) -> str:
-    cols = spec.column_names
+def _upsert_sql(spec: TableSpec, staging: str, cols: tuple[str, ...]) -> str:
     quoted = ", ".join(f'"{c}"' for c in cols)
     non_key = [c for c in cols if c not in spec.key]
     key = ", ".join(f'"{c}"' for c in spec.key)
@@ -375,6 +377,8 @@ def load_batch(
     result = LoadResult(read=len(frame))
     if frame.empty:
         return result
+    if "source" in spec.column_names and "source" not in frame:
+        frame = frame.assign(source=source)
     unknown = sorted(set(frame.columns) - set(spec.column_names))
     if unknown:
         raise LoadError(f"{target_table}: the batch has columns the table does not have: {unknown}")
@@ -387,22 +391,23 @@ def load_batch(
             source=source,
             target_table=target_table,
             run_id=run_id,
-            rejects=zip(
-                frame[bad].to_dict(orient="records"), reasons[bad].tolist(), strict=True
-            ),
+            rejects=zip(frame[bad].to_dict(orient="records"), reasons[bad].tolist(), strict=True),
         )
     good = coerced[~bad].drop_duplicates(subset=list(spec.key), keep="last")
     if good.empty:
         return result
 
+    columns = tuple(good.columns)
     staging = f"_stage_{target_table}"
-    quoted = ", ".join(f'"{c}"' for c in spec.column_names)
+    quoted = ", ".join(f'"{c}"' for c in columns)
     connection.execute(text(f"DROP TABLE IF EXISTS {staging}"))
     connection.execute(
-        text(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {quoted} FROM {target_table} WITH NO DATA")
+        text(
+            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {quoted} FROM {target_table} WITH NO DATA"
+        )
     )
-    _copy(connection, staging, spec.column_names, _csv_buffer(good, spec))
-    inserted, updated = connection.execute(text(_upsert_sql(spec, staging))).one()
+    _copy(connection, staging, columns, _csv_buffer(good, spec))
+    inserted, updated = connection.execute(text(_upsert_sql(spec, staging, columns))).one()
     connection.execute(text(f"DROP TABLE {staging}"))
     result.inserted, result.updated = int(inserted), int(updated)
     result.unchanged = len(frame) - result.rejected - result.inserted - result.updated

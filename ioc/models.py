@@ -79,7 +79,9 @@ class Department(Base):
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(Text, comment="so (department), ban, nganh (central agency), xa (commune)")
+    kind: Mapped[str] = mapped_column(
+        Text, comment="so (department), ban, nganh (central agency), xa (commune)"
+    )
     org_unit_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
 
 
@@ -145,7 +147,9 @@ class Dossier(Base):
     procedure_code: Mapped[str | None] = mapped_column(Text, comment="MaTTHC")
     department_code: Mapped[str | None] = mapped_column(Text, comment="DonViXuLy")
     org_unit_code: Mapped[str | None] = mapped_column(Text)
-    channel: Mapped[str | None] = mapped_column(Text, comment="online, in_person, postal (KenhThucHien 2/1/3)")
+    channel: Mapped[str | None] = mapped_column(
+        Text, comment="online, in_person, postal (KenhThucHien 2/1/3)"
+    )
     received_at: Mapped[datetime] = mapped_column(comment="NgayTiepNhan")
     due_at: Mapped[datetime | None] = mapped_column(comment="NgayHenTra")
     finished_at: Mapped[datetime | None] = mapped_column(comment="NgayKetThucXuLy")

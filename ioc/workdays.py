@@ -39,9 +39,7 @@ class WorkCalendar:
     @cached_property
     def holidays(self) -> dict[date, str]:
         """Public holidays (observed days included) in the calendar's years."""
-        found = holiday_lib.country_holidays(
-            self.country, years=range(self.first_year, self.last_year + 1)
-        )
+        found = holiday_lib.country_holidays(self.country, years=range(self.first_year, self.last_year + 1))
         days = {day: str(name) for day, name in found.items()}
         days.update({day: "extra" for day in self.extra_holidays})
         return days

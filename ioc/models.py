@@ -43,7 +43,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a plain dict
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSONB,
     }

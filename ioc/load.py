@@ -235,7 +235,9 @@ def _validate(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Se
                 add(pd.Series(True, index=frame.index), f"{column.name}: required value is missing")
             continue
         raw = frame[column.name]
-        raw_missing = raw.isna() | raw.astype("string").str.strip().eq("").fillna(False)
+        raw_missing = raw.isna()
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+            raw_missing |= raw.astype("string").str.strip().eq("").fillna(False)
         value = _coerce(raw, column.kind)
         coerced[column.name] = value
         add(value.isna() & ~raw_missing, f"{column.name}: {_describe(column.kind)} expected")
@@ -265,7 +267,7 @@ def _describe(kind: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _csv_buffer(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
+def copy_csv(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
     out = frame.copy()
     for column in spec.columns:
         if column.name not in out:
@@ -275,14 +277,22 @@ def _csv_buffer(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
                 lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else json.dumps(v)
             )
         elif column.kind == "datetime":
-            out[column.name] = out[column.name].dt.strftime("%Y-%m-%d %H:%M:%S.%f%z")
+            out[column.name] = _iso_utc(out[column.name])
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, header=False, na_rep="\\N")
     buffer.seek(0)
     return buffer
 
 
-def _copy(connection: Connection, table: str, columns: Iterable[str], buffer: io.StringIO) -> None:
+def _iso_utc(values: pd.Series) -> np.ndarray:
+    """tz-aware datetimes → ISO 8601 UTC strings (`…Z`); numpy's C formatter, ~10× pandas' strftime."""
+    instants = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    text_values = np.datetime_as_string(instants, unit="us", timezone="UTC").astype(object)
+    text_values[np.isnat(instants)] = None
+    return text_values
+
+
+def copy_into(connection: Connection, table: str, columns: Iterable[str], buffer: io.StringIO) -> None:
     cols = ", ".join(f'"{c}"' for c in columns)
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -406,7 +416,7 @@ def load_batch(
             f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {quoted} FROM {target_table} WITH NO DATA"
         )
     )
-    _copy(connection, staging, columns, _csv_buffer(good, spec))
+    copy_into(connection, staging, columns, copy_csv(good, spec))
     inserted, updated = connection.execute(text(_upsert_sql(spec, staging, columns))).one()
     connection.execute(text(f"DROP TABLE {staging}"))
     result.inserted, result.updated = int(inserted), int(updated)

@@ -1,9 +1,113 @@
-"""`ioc demo` and `ioc web`."""
+"""`ioc demo` and `ioc web`.
+
+`ioc demo` is the one-command tour: embedded Postgres (unless `DATABASE_URL` is set), migrations,
+the demo province loaded when the database is empty, then the worker (its own process, as in
+production) and the web app on http://127.0.0.1:8050. Ctrl-C stops all of it, the embedded server
+included.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+import subprocess
+import sys
+import time
+from typing import Annotated, Any
+
 import typer
+from sqlalchemy import text
+
+from ioc.cli.common import AppState, state
+from ioc.config import Settings
+from ioc.database import Database
+from ioc.migrate import upgrade
+
+DEMO_SOURCE = "demo"
+
+
+def _create_app(settings: Settings, database: Database) -> Any:
+    """The Dash app, imported by path so this core package never imports Dash at import time."""
+    return importlib.import_module("dashboard.app").create_app(settings, database)
+
+
+def _serve_web(settings: Settings, database: Database, host: str, port: int) -> None:
+    app = _create_app(settings, database)
+    typer.echo(f"Web: http://{host}:{port}/  (Ctrl-C to stop)")
+    app.run(host=host, port=port, debug=False)
+
+
+def _database_is_empty(database: Database) -> bool:
+    with database.engine.connect() as connection:
+        return not connection.execute(text("SELECT EXISTS (SELECT 1 FROM dossier)")).scalar()
+
+
+def _load_demo(settings: Settings, database: Database) -> None:
+    from ioc.runner import run_source
+
+    if DEMO_SOURCE not in settings.sources:
+        raise typer.BadParameter(f"config has no `sources.{DEMO_SOURCE}` entry to load the demo province")
+    typer.echo("Loading the demo province (first start only)…")
+    started = time.monotonic()
+    summary = run_source(database.engine, settings, DEMO_SOURCE, full=True, progress=_print_progress)
+    typer.echo(f"Demo province loaded in {time.monotonic() - started:.0f} s: {summary}")
+
+
+def _print_progress(message: str, *_: Any) -> None:
+    typer.echo(f"  · {message}")
+
+
+def _start_worker(app_state: AppState, database: Database) -> subprocess.Popen[bytes]:
+    env = {**os.environ, app_state.settings.database.url_env: database.url}
+    if app_state.settings.source_file is not None:
+        env["IOC_CONFIG"] = str(app_state.settings.source_file.resolve())
+    return subprocess.Popen([sys.executable, "-m", "ioc", "worker"], env=env)
 
 
 def register(app: typer.Typer) -> None:
     """Add the serving commands to the top-level app."""
+
+    @app.command()
+    def demo(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host)")] = None,
+        port: Annotated[int | None, typer.Option(help="port (default: web.port)")] = None,
+        worker: Annotated[bool, typer.Option(help="also run the scheduler worker")] = True,
+    ) -> None:
+        """Run the whole product on the demo province: database, demo data, worker and web app."""
+        app_state = state(ctx)
+        settings = app_state.settings
+        host = host or settings.web.host
+        port = port or settings.web.port
+        with app_state.open_database() as database:
+            where = "embedded PostgreSQL" if database.is_embedded else "DATABASE_URL"
+            typer.echo(f"Database: {where}")
+            upgrade(database.engine)
+            if _database_is_empty(database):
+                _load_demo(settings, database)
+            worker_process = _start_worker(app_state, database) if worker else None
+            typer.echo(f"Overview: http://{host}:{port}/")
+            try:
+                _serve_web(settings, database, host, port)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                if worker_process is not None:
+                    worker_process.terminate()
+                    try:
+                        worker_process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        worker_process.kill()
+                typer.echo("Stopped.")
+
+    @app.command()
+    def web(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host)")] = None,
+        port: Annotated[int | None, typer.Option(help="port (default: web.port)")] = None,
+    ) -> None:
+        """Serve the web app with Dash's own server (use gunicorn dashboard.wsgi:server in production)."""
+        app_state = state(ctx)
+        settings = app_state.settings
+        with app_state.open_database() as database:
+            _serve_web(settings, database, host or settings.web.host, port or settings.web.port)

@@ -1,0 +1,56 @@
+"""Dash app factory: one app per process, pages registered from `dashboard/pages/`.
+
+The database handle lives in the Flask config (`IOC_DATABASE`), so page layouts and callbacks read
+through data modules (`dashboard.data`) without importing a global.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html
+
+from ioc.config import Settings
+from ioc.database import Database
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+
+def _shell() -> html.Div:
+    return html.Div(
+        [
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand("IOC Đắk Lắk · Trung tâm giám sát, điều hành", href="/"),
+                    ],
+                    fluid=True,
+                ),
+                className="ioc-navbar",
+                dark=True,
+            ),
+            dbc.Container(dash.page_container, fluid=True, className="py-3"),
+            dcc.Location(id="url"),
+        ]
+    )
+
+
+def create_app(settings: Settings, database: Database) -> Dash:
+    """Build the Dash app for one province and one database."""
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR),
+        title="IOC · Trung tâm điều hành",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.server.config["IOC_SETTINGS"] = settings
+    app.server.config["IOC_DATABASE"] = database
+    app.layout = _shell
+    return app

@@ -1,0 +1,1 @@
+"""Reusable, pure layout builders (data in → Dash components out)."""

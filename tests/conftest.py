@@ -98,3 +98,19 @@ def database_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """DATABASE_URL pointing at the test database, for code and subprocesses that read it."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
+from dashboard.data import province_name
 from ioc.config import Settings
 from ioc.database import Database
 
@@ -20,16 +21,23 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 
 def _shell() -> html.Div:
+    province = province_name()
+    title = (
+        f"IOC {province} · Trung tâm giám sát, điều hành"
+        if province
+        else "IOC · Trung tâm giám sát, điều hành"
+    )
     return html.Div(
         [
             dbc.Navbar(
                 dbc.Container(
                     [
-                        dbc.NavbarBrand("IOC Đắk Lắk · Trung tâm giám sát, điều hành", href="/"),
+                        dbc.NavbarBrand(title, href="/"),
                     ],
                     fluid=True,
                 ),
                 className="ioc-navbar",
+                color="#0b2545",
                 dark=True,
             ),
             dbc.Container(dash.page_container, fluid=True, className="py-3"),

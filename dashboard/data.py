@@ -8,7 +8,7 @@ from flask import current_app
 
 from ioc.config import Settings
 from ioc.database import Database
-from ioc.overview import TableSummary, table_summaries
+from ioc.overview import TableSummary, org_unit_name, table_summaries
 
 
 def current_database() -> Database:
@@ -26,3 +26,8 @@ def current_settings() -> Settings:
 def system_overview(now: datetime | None = None) -> list[TableSummary]:
     """Rows and data age of every table, for the status page."""
     return table_summaries(current_database().read_engine, now=now)
+
+
+def province_name() -> str | None:
+    """The configured province's name from the areas table (None before areas are loaded)."""
+    return org_unit_name(current_database().read_engine, current_settings().province.code)

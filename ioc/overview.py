@@ -61,3 +61,11 @@ def table_summaries(engine: Engine, *, now: datetime | None = None) -> list[Tabl
         )
         for table in ALL_TABLES
     ]
+
+
+def org_unit_name(engine: Engine, code: str) -> str | None:
+    """The name of one area (e.g. the province for the page header), or None when not loaded yet."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT name FROM org_unit WHERE code = :code"), {"code": code}
+        ).scalar()

@@ -27,6 +27,12 @@ def test_overview_shows_row_counts_and_data_age(db: Engine, settings: Settings, 
     ]
     with db.begin() as connection:
         load_batch(connection, "dossier", records, source="test")
+        load_batch(
+            connection,
+            "org_unit",
+            [{"code": "66", "name": "Đắk Lắk", "kind": "tỉnh", "level": 1}],
+            source="t",
+        )
     database = Database(url=str(db.url), engine=db, read_engine=db)
     with serve_app(settings, database) as base_url:
         page = browser.new_page()
@@ -37,4 +43,5 @@ def test_overview_shows_row_counts_and_data_age(db: Engine, settings: Settings, 
         row = page.locator("tr", has=cell)
         assert re.search(r"\b\d+ (giây|phút)\b", row.inner_text()), row.inner_text()
         assert page.locator("h2").inner_text().startswith("Tổng quan hệ thống")
+        assert page.locator(".navbar-brand").inner_text().startswith("IOC Đắk Lắk")
         page.close()

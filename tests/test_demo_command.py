@@ -1,0 +1,71 @@
+"""`ioc demo` end to end: migrate, load the demo province, worker + web; the page shows the counts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.loopback import free_port
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_path: Path, browser) -> None:
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "province: {code: '66'}\n"
+        f"web: {{port: {port}}}\n"
+        f"kpi_dir: {REPO_ROOT / 'kpi_definitions'}\n"
+        "demo: {scale: 0.02, years: 1}\n"
+        "sources:\n  demo:\n    connector: demo\n    schedule: {every: 1h}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioc", "--config", str(config), "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Overview:" in line:
+                break
+        assert any("Overview:" in line for line in output), "".join(output)
+        with db.connect() as connection:
+            dossiers = connection.execute(text("SELECT count(*) FROM dossier")).scalar_one()
+        assert dossiers > 1000
+        page = browser.new_page()
+        for _ in range(50):
+            try:
+                page.goto(f"http://127.0.0.1:{port}/")
+                break
+            except Exception:  # the server is still binding its port
+                time.sleep(0.2)
+        cell = page.locator('[id=\'{"table":"dossier","type":"table-rows"}\']')
+        cell.wait_for(timeout=15_000)
+        assert cell.inner_text() == f"{dossiers:,}".replace(",", ".")
+        page.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+        output.append(rest)
+    assert process.returncode == 0, "".join(output)
+    assert "Stopped." in "".join(output)

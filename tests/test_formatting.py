@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from ioc.formatting import format_age, format_date, format_datetime, format_number, format_percent
 
@@ -22,7 +22,7 @@ def test_percentages() -> None:
 
 def test_dates_are_day_month_year_in_local_time() -> None:
     assert format_date(date(2026, 11, 22)) == "22/11/2026"
-    late_utc = datetime(2026, 11, 22, 18, 30, tzinfo=timezone.utc)
+    late_utc = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)
     assert format_date(late_utc) == "23/11/2026"  # 01:30 next day in Hà Nội / Đắk Lắk
     assert format_datetime(late_utc) == "23/11/2026 01:30"
 

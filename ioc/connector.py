@@ -11,6 +11,8 @@ never imports a connector module.
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -118,15 +120,56 @@ class Connector:
         return ()
 
 
-def connector_class(name: str) -> type[Connector]:
-    """Find a connector class by its entry-point name."""
-    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    if name not in found:
-        known = ", ".join(sorted(found)) or "none installed"
-        raise ConfigError(f"unknown connector {name!r} (known: {known})")
-    cls = found[name].load()
+#: Connectors registered in this process (tests, embedding code); consulted before entry points.
+_REGISTERED: dict[str, type[Connector]] = {}
+
+#: `name=module:Class[,name=module:Class…]`: extra connectors for processes that cannot see
+#: in-process registrations (e.g. `ioc worker` subprocesses started by tests).
+EXTRA_CONNECTORS_ENV = "IOC_EXTRA_CONNECTORS"
+
+
+def register_connector(name: str, cls: type[Connector]) -> None:
+    """Make `cls` available as connector `name` in this process (overrides an entry point)."""
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
-        raise ConfigError(f"entry point {name!r} does not name a Connector class")
+        raise TypeError(f"{cls!r} is not a Connector class")
+    _REGISTERED[name] = cls
+
+
+def unregister_connector(name: str) -> None:
+    _REGISTERED.pop(name, None)
+
+
+def _extra_connectors() -> dict[str, str]:
+    extra: dict[str, str] = {}
+    for item in os.environ.get(EXTRA_CONNECTORS_ENV, "").split(","):
+        if item.strip():
+            name, _, target = item.partition("=")
+            if not target:
+                raise ConfigError(f"{EXTRA_CONNECTORS_ENV}: expected name=module:Class, got {item!r}")
+            extra[name.strip()] = target.strip()
+    return extra
+
+
+def _load_target(target: str) -> object:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def connector_class(name: str) -> type[Connector]:
+    """Find a connector class: in-process registrations, `IOC_EXTRA_CONNECTORS`, then entry points."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    extra = _extra_connectors()
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if name in extra:
+        cls = _load_target(extra[name])
+    elif name in found:
+        cls = found[name].load()
+    else:
+        known = ", ".join(sorted({*_REGISTERED, *extra, *found})) or "none installed"
+        raise ConfigError(f"unknown connector {name!r} (known: {known})")
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise ConfigError(f"connector {name!r} does not name a Connector class")
     return cls
 
 

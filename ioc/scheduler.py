@@ -1,0 +1,259 @@
+"""`ioc worker`: APScheduler 3 runs each scheduled source; Postgres decides who runs it.
+
+One job per enabled source with a `schedule:` (`cron:` in crontab syntax, or `every:`), with
+`max_instances=1`, `coalesce=True` and the source's misfire grace time. Several workers may run on
+one database (for availability); each trigger still runs once:
+
+* Triggers fire at the same instants in every worker: `every:` intervals are anchored at
+  2000-01-01 00:00 local time (`every: 15m` fires at :00, :15, :30, :45), cron is wall-clock.
+* Jitter is a random wait inside the job (APScheduler's own trigger jitter accumulates drift,
+  which would make workers disagree about the instants).
+* The job takes the source's session advisory lock (`pg_try_advisory_lock`) on its own connection
+  for the whole run; a worker that cannot take it skips. A worker that takes it after another
+  worker finished this trigger's run sees a run started since the trigger instant, and skips too.
+
+A stop event (SIGTERM/SIGINT in `ioc worker`) makes running jobs stop after their current batch
+and jobs not started yet return at once; then the scheduler shuts down.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import signal
+import threading
+from datetime import datetime, timedelta
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from ioc import runs
+from ioc.config import ConfigError, Schedule, Settings, parse_duration
+from ioc.database import make_engine
+from ioc.runner import run_source
+
+log = logging.getLogger(__name__)
+
+#: Where `every:` intervals are counted from, so all workers agree on the trigger instants.
+INTERVAL_ANCHOR = datetime(2000, 1, 1)
+
+#: How far back to look for the trigger instant a job belongs to, beyond its misfire grace.
+_SLOT_LOOKBACK = timedelta(minutes=1)
+
+
+def make_trigger(schedule: Schedule, timezone: str) -> BaseTrigger:
+    """The jitter-free trigger of a schedule (jitter is applied by the job itself)."""
+    zone = ZoneInfo(timezone)
+    if schedule.cron is not None:
+        fields = schedule.cron.split()
+        if len(fields) != 5:
+            raise ConfigError(
+                f"schedule cron {schedule.cron!r}: expected 5 fields (min hour day month weekday)"
+            )
+        minute, hour, day, month, weekday = fields
+        try:
+            return CronTrigger(
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=crontab_weekdays(weekday),
+                timezone=zone,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"schedule cron {schedule.cron!r}: {exc}") from None
+    assert schedule.every is not None
+    every = parse_duration(schedule.every)
+    if every <= timedelta(0):
+        raise ConfigError(f"schedule every {schedule.every!r}: must be longer than 0 s")
+    return IntervalTrigger(seconds=int(every.total_seconds()), start_date=INTERVAL_ANCHOR, timezone=zone)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_WEEKDAY_PART = re.compile(r"^(\*|\d+)(?:-(\d+))?(?:/(\d+))?$")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday, 1 = Monday) in APScheduler's terms.
+
+    APScheduler 3 numbers weekdays from Monday = 0 and `CronTrigger.from_crontab` does not
+    translate, so `1-5` would mean Tuesday to Saturday; numbers are turned into day names here.
+    """
+    if field == "*":
+        return field
+    names: list[str] = []
+    for part in field.split(","):
+        match = _WEEKDAY_PART.match(part.strip())
+        if not match:
+            names.append(part)  # names such as mon-fri pass through
+            continue
+        start, end, step = match.groups()
+        first = 0 if start == "*" else int(start)
+        last = 6 if start == "*" else int(end) if end is not None else (6 if step else first)
+        if not (0 <= first <= 7 and 0 <= last <= 7):
+            raise ConfigError(f"cron weekday {part!r}: days are 0–7 (0 and 7 are Sunday)")
+        names.extend(_WEEKDAYS[day % 7] for day in range(first, last + 1, int(step or 1)))
+    return ",".join(dict.fromkeys(names))
+
+
+def trigger_period(trigger: BaseTrigger, now: datetime) -> timedelta:
+    """Time between the trigger's next two instants after `now` (bounds the jitter)."""
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first) if first else None
+    if first is None or second is None:
+        return timedelta(days=1)
+    return second - first
+
+
+def current_slot(trigger: BaseTrigger, now: datetime, lookback: timedelta) -> datetime | None:
+    """The latest instant of `trigger` at or before `now`, looking back at most `lookback`."""
+    slot = None
+    when = trigger.get_next_fire_time(None, now - lookback)
+    for _ in range(100_000):
+        if when is None or when > now:
+            break
+        slot = when
+        when = trigger.get_next_fire_time(when, when + timedelta(microseconds=1))
+    return slot
+
+
+class SourceJob:
+    """The callable APScheduler runs for one source."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        source: str,
+        trigger: BaseTrigger,
+        stop: threading.Event,
+    ) -> None:
+        schedule = settings.sources[source].schedule
+        assert schedule is not None
+        self.engine = engine
+        self.settings = settings
+        self.source = source
+        self.trigger = trigger
+        self.stop = stop
+        self.zone = ZoneInfo(settings.timezone)
+        now = datetime.now(self.zone)
+        # At most half the period, so a jittered run never slides into the next trigger's slot.
+        self.jitter = min(parse_duration(schedule.jitter), trigger_period(trigger, now) / 2)
+        self.lookback = parse_duration(schedule.misfire_grace) + _SLOT_LOOKBACK
+
+    def __call__(self) -> str:
+        """Run the source unless another worker has it or ran it for this trigger; return what happened."""
+        if self.stop.is_set():
+            return "stopping"
+        slot = current_slot(self.trigger, datetime.now(self.zone), self.lookback)
+        wait = random.uniform(0, self.jitter.total_seconds())
+        if wait and self.stop.wait(wait):
+            return "stopping"
+        with runs.source_lock(self.engine, self.source) as acquired:
+            if not acquired:
+                log.info("%s: skipped, another worker is running it", self.source)
+                return "locked"
+            if slot is not None:
+                with self.engine.connect() as connection:
+                    if runs.ran_since(connection, self.source, slot):
+                        log.info("%s: skipped, the %s trigger already ran elsewhere", self.source, slot)
+                        return "done elsewhere"
+            summary = run_source(self.engine, self.settings, self.source, stop=self.stop)
+            return summary.status
+
+
+def scheduled_sources(settings: Settings) -> list[str]:
+    return [name for name, config in settings.sources.items() if config.enabled and config.schedule]
+
+
+def build_scheduler(
+    settings: Settings,
+    database_url: str | None = None,
+    *,
+    engine: Engine | None = None,
+    stop: threading.Event | None = None,
+) -> BlockingScheduler:
+    """A BlockingScheduler with one job per enabled, scheduled source.
+
+    Give `database_url` (an engine is made) or an `engine`. The stop event (made when not given)
+    is `scheduler.ioc_stop`; setting it makes jobs stop between batches.
+    """
+    if engine is None:
+        if database_url is None:
+            raise ValueError("build_scheduler needs a database_url or an engine")
+        engine = make_engine(database_url, pool_size=settings.database.pool_size)
+    stop = stop or threading.Event()
+    sources = scheduled_sources(settings)
+    if not sources:
+        where = settings.source_file or "config"
+        raise ConfigError(f"{where}: no enabled source has a `schedule:` (nothing for the worker to do)")
+    zone = ZoneInfo(settings.timezone)
+    scheduler = BlockingScheduler(
+        timezone=zone,
+        executors={"default": ThreadPoolExecutor(max_workers=max(1, min(len(sources), 5)))},
+    )
+    for source in sources:
+        schedule = settings.sources[source].schedule
+        assert schedule is not None
+        trigger = make_trigger(schedule, settings.timezone)
+        scheduler.add_job(
+            SourceJob(engine, settings, source, trigger, stop),
+            trigger,
+            id=source,
+            name=f"source {source}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(parse_duration(schedule.misfire_grace).total_seconds())),
+            replace_existing=True,
+        )
+    scheduler.ioc_stop = stop  # type: ignore[attr-defined]
+    scheduler.ioc_engine = engine  # type: ignore[attr-defined]
+    return scheduler
+
+
+def install_signal_handlers(scheduler: BlockingScheduler, stop: threading.Event) -> threading.Thread:
+    """SIGTERM/SIGINT: set `stop` (jobs finish their batch) and shut the scheduler down.
+
+    The shutdown (which waits for running jobs) runs in the returned thread, started by the first
+    signal, so the handler returns at once; join the thread after `scheduler.start()` returns.
+    """
+    shutdown = threading.Thread(target=_shutdown, args=(scheduler,), name="ioc-shutdown", daemon=True)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            return
+        log.info("received %s: finishing the current batch, then stopping", signal.Signals(signum).name)
+        stop.set()
+        shutdown.start()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return shutdown
+
+
+def _shutdown(scheduler: BlockingScheduler) -> None:
+    try:
+        scheduler.shutdown(wait=True)
+    except Exception:  # already stopped
+        log.debug("scheduler already stopped", exc_info=True)
+
+
+def run_worker(settings: Settings, engine: Engine) -> None:
+    """Build the scheduler, handle signals, block until stopped (what `ioc worker` runs)."""
+    stop = threading.Event()
+    scheduler = build_scheduler(settings, engine=engine, stop=stop)
+    shutdown = install_signal_handlers(scheduler, stop)
+    for job in scheduler.get_jobs():
+        log.info("scheduled %s: %s", job.id, job.trigger)
+    log.info("worker started with %d job(s)", len(scheduler.get_jobs()))
+    scheduler.start()
+    if shutdown.is_alive():
+        shutdown.join()  # running jobs end after their current batch
+    log.info("worker stopped")

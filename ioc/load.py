@@ -200,8 +200,7 @@ def _as_local_datetime(values: pd.Series) -> pd.Series:
 
 def _coerce(values: pd.Series, kind: str) -> pd.Series:
     if kind == "text":
-        as_text = values.astype("string").str.strip()
-        return as_text.mask(as_text == "")
+        return values.astype("string")
     if kind == "int":
         numbers = pd.to_numeric(values, errors="coerce")
         whole = numbers.notna() & (numbers % 1 == 0)
@@ -235,9 +234,13 @@ def _validate(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Se
                 add(pd.Series(True, index=frame.index), f"{column.name}: required value is missing")
             continue
         raw = frame[column.name]
-        raw_missing = raw.isna()
-        if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-            raw_missing |= raw.astype("string").str.strip().eq("").fillna(False)
+        if column.kind != "json" and (raw.dtype == object or pd.api.types.is_string_dtype(raw)):
+            # blank text counts as missing; strip once and coerce the stripped text
+            raw = raw.astype("string").str.strip()
+            raw_missing = raw.isna() | raw.eq("").fillna(False)
+            raw = raw.mask(raw_missing)
+        else:
+            raw_missing = raw.isna()
         value = _coerce(raw, column.kind)
         coerced[column.name] = value
         add(value.isna() & ~raw_missing, f"{column.name}: {_describe(column.kind)} expected")

@@ -1,7 +1,161 @@
-"""`ioc kpi …` commands."""
+"""`ioc kpi …` commands: check the definitions, list them, compute one, refresh rollups.
+
+Errors in the definitions or in a question (unknown KPI, area, period, breakdown) print a readable
+message and exit with code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from ioc.cli.common import state
+from ioc.kpi.periods import LOCAL_TZ, current
+from ioc.kpi.spec import KpiLibrary, KpiSpecError, check_library, load_library
+
 app = typer.Typer(no_args_is_help=True)
+
+DirOption = Annotated[
+    Path | None, typer.Option("--dir", help="KPI definitions directory (default: kpi_dir from config)")
+]
+
+
+def _kpi_dir(ctx: typer.Context, directory: Path | None) -> Path:
+    return directory if directory is not None else state(ctx).settings.kpi_dir
+
+
+def _library(ctx: typer.Context, directory: Path | None) -> KpiLibrary:
+    try:
+        return load_library(_kpi_dir(ctx, directory))
+    except KpiSpecError as exc:
+        for issue in exc.issues:
+            typer.echo(f"error: {issue}", err=True)
+        typer.echo(f"{len(exc.issues)} error(s) in the KPI definitions", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("check")
+def check(ctx: typer.Context, directory: DirOption = None) -> None:
+    """Validate every kpi_definitions/*.yaml; exit 2 on any error."""
+    kpi_dir = _kpi_dir(ctx, directory)
+    library, issues = check_library(kpi_dir)
+    for issue in issues:
+        typer.echo(f"error: {issue}", err=True)
+    if issues:
+        typer.echo(f"{len(issues)} error(s) in {kpi_dir}", err=True)
+        raise typer.Exit(2)
+    files = len(set(library.files.values()))
+    typer.echo(f"OK: {len(library)} KPIs in {files} files ({kpi_dir})")
+
+
+@app.command("list")
+def list_kpis(
+    ctx: typer.Context,
+    directory: DirOption = None,
+    domain: Annotated[str | None, typer.Option(help="only this domain")] = None,
+) -> None:
+    """List the KPIs: id, type, domain, unit and name."""
+    library = _library(ctx, directory)
+    for kpi in library:
+        if domain and library.domains[kpi.id] != domain:
+            continue
+        mark = "*" if kpi.headline else " "
+        domain_name = library.domains[kpi.id]
+        typer.echo(f"{mark} {kpi.id:<34} {kpi.type:<10} {domain_name:<17} {kpi.unit.vi:<14} {kpi.name.vi}")
+
+
+def _format(value: float | None, decimals: int) -> str:
+    if value is None:
+        return "không có dữ liệu"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    kpi_id: Annotated[str, typer.Argument(help="KPI id")],
+    area: Annotated[str | None, typer.Option(help="org_unit code (default: the province)")] = None,
+    period: Annotated[str | None, typer.Option(help="2026, 2026-Q3, 2026-10, 2026-W42, 2026-10-05")] = None,
+    breakdown: Annotated[
+        str | None, typer.Option(help="area, department, procedure, channel, category")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="moment for snapshot KPIs (ISO)")] = None,
+    directory: DirOption = None,
+) -> None:
+    """Compute one KPI for a period and an area, optionally broken down."""
+    from ioc.kpi.engine import KpiQueryError, compute
+
+    library = _library(ctx, directory)
+    settings = state(ctx).settings
+    if kpi_id not in library:
+        typer.echo(f"error: unknown KPI {kpi_id!r} (see `ioc kpi list`)", err=True)
+        raise typer.Exit(2)
+    kpi = library.get(kpi_id)
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"error: --as-of: expected an ISO date-time, got {as_of!r}", err=True)
+            raise typer.Exit(2) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+    period = period or current(kpi.grain, datetime.now(LOCAL_TZ).date()).label
+    with state(ctx).open_database() as database:
+        try:
+            result = compute(
+                database.engine, library, kpi_id, period, area or settings.province.code, breakdown, moment
+            )
+        except KpiQueryError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    unit = result.unit_vi
+    typer.echo(f"{result.name_vi} ({result.name_en})")
+    typer.echo(f"  kỳ {result.period}, địa bàn {result.area}: {_format(result.value, kpi.decimals)} {unit}")
+    if result.observed_period:
+        typer.echo(f"  số liệu kỳ: {result.observed_period}")
+    typer.echo(f"  kỳ so sánh {result.previous_period}: {_format(result.previous, kpi.decimals)}")
+    if result.delta is not None:
+        typer.echo(f"  chênh lệch: {'+' if result.delta >= 0 else ''}{_format(result.delta, kpi.decimals)}")
+    if result.target is not None:
+        typer.echo(f"  chỉ tiêu: {_format(result.target, kpi.decimals)}")
+    typer.echo(f"  trạng thái: {result.status}")
+    as_of_text = "—"
+    if result.data_as_of:
+        as_of_text = result.data_as_of.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    typer.echo(f"  dữ liệu đến: {as_of_text}{' (cũ)' if result.stale else ''}")
+    for row in result.rows:
+        rank = f"{row.rank:>3}" if row.rank else "  -"
+        typer.echo(f"  {rank}. {row.label:<40} {_format(row.value, kpi.decimals):>16}  {row.status}")
+
+
+@app.command("refresh")
+def refresh(ctx: typer.Context) -> None:
+    """Rebuild the KPI rollup tables from the fact tables."""
+    from ioc.kpi import rollup
+
+    with state(ctx).open_database() as database, database.engine.begin() as connection:
+        written = rollup.refresh(connection)
+    for name, rows in written.items():
+        typer.echo(f"{name}: {rows} rows")
+
+
+@app.command("calendar")
+def calendar(
+    ctx: typer.Context,
+    first_year: Annotated[int, typer.Option(help="first year")] = 2015,
+    last_year: Annotated[int, typer.Option(help="last year")] = 2035,
+) -> None:
+    """Refill kpi.work_calendar with weekends, public holidays and the config's extra days."""
+    from ioc.kpi.calendar import fill
+    from ioc.workdays import WorkCalendar
+
+    settings = state(ctx).settings
+    work_calendar = WorkCalendar.from_config(settings.calendar, range(first_year, last_year + 1))
+    with state(ctx).open_database() as database, database.engine.begin() as connection:
+        days = fill(connection, work_calendar)
+    typer.echo(f"work_calendar: {days} days ({first_year}–{last_year})")

@@ -1,0 +1,25 @@
+"""KPI definitions and engine (DESIGN §5).
+
+Public API, used by the dashboard and briefings:
+
+* :func:`load_library` (kpi_dir) → :class:`KpiLibrary`; raises :class:`KpiSpecError` whose `issues`
+  name the file, KPI id and field of every problem.
+* :func:`ioc.kpi.engine.compute` (engine or connection, library, kpi_id, period, area, breakdown=None,
+  as_of=None) → :class:`KpiResult` (value, previous, delta, target, status, unit, data age, ranked rows).
+* :func:`ioc.kpi.rollup.refresh` (connection) rebuilds the rollup tables after loads.
+"""
+
+from ioc.kpi.result import KpiResult, KpiRow
+from ioc.kpi.spec import Kpi, KpiLibrary, KpiNotFound, KpiSpecError, SpecIssue, check_library, load_library
+
+__all__ = [
+    "Kpi",
+    "KpiLibrary",
+    "KpiNotFound",
+    "KpiResult",
+    "KpiRow",
+    "KpiSpecError",
+    "SpecIssue",
+    "check_library",
+    "load_library",
+]

@@ -1,0 +1,201 @@
+"""Reporting periods: parse `2026`, `2026-Q3`, `2026-10`, `2026-W42`, `2026-10-05` or a date range.
+
+A period is a half-open interval of local dates `[start, end)`. Its bounds as instants are local
+midnight in Asia/Ho_Chi_Minh, so a dossier received at 23:30 on 31/10 belongs to October.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates `[start, end)`; `grain` is day/week/month/quarter/year or `range`."""
+
+    start: date
+    end: date
+    grain: str
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def start_at(self) -> datetime:
+        return local_midnight(self.start)
+
+    @property
+    def end_at(self) -> datetime:
+        return local_midnight(self.end)
+
+    def is_month_aligned(self) -> bool:
+        return self.start.day == 1 and self.end.day == 1
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day < self.end
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _shift_year(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29/02 → 28/02
+        return day.replace(year=day.year + years, day=28)
+
+
+def month(year: int, number: int) -> Period:
+    start = date(year, number, 1)
+    return Period(start, _add_months(start, 1), "month", f"{year:04d}-{number:02d}")
+
+
+def quarter(year: int, number: int) -> Period:
+    start = date(year, 3 * (number - 1) + 1, 1)
+    return Period(start, _add_months(start, 3), "quarter", f"{year:04d}-Q{number}")
+
+
+def year(number: int) -> Period:
+    return Period(date(number, 1, 1), date(number + 1, 1, 1), "year", f"{number:04d}")
+
+
+def week(year_number: int, number: int) -> Period:
+    start = date.fromisocalendar(year_number, number, 1)
+    return Period(start, start + timedelta(days=7), "week", f"{year_number:04d}-W{number:02d}")
+
+
+def day(value: date) -> Period:
+    return Period(value, value + timedelta(days=1), "day", value.isoformat())
+
+
+def date_range(start: date, end_inclusive: date) -> Period:
+    if end_inclusive < start:
+        raise PeriodError(f"range ends ({end_inclusive}) before it starts ({start})")
+    label = f"{start.isoformat()}..{end_inclusive.isoformat()}"
+    return Period(start, end_inclusive + timedelta(days=1), "range", label)
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PeriodError(f"expected a date such as 2026-10-05, got {value!r}") from exc
+
+
+def parse_period(value: str | Period | tuple[date | str, date | str]) -> Period:
+    """A period from its code, or a `(first day, last day)` range (both inclusive)."""
+    if isinstance(value, Period):
+        return value
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise PeriodError("a range is (first day, last day)")
+        return date_range(_as_date(value[0]), _as_date(value[1]))
+    text = str(value).strip()
+    try:
+        if match := _YEAR.match(text):
+            return year(int(match[1]))
+        if match := _QUARTER.match(text):
+            return quarter(int(match[1]), int(match[2]))
+        if match := _MONTH.match(text):
+            return month(int(match[1]), int(match[2]))
+        if match := _WEEK.match(text):
+            return week(int(match[1]), int(match[2]))
+        if _DAY.match(text):
+            return day(date.fromisoformat(text))
+    except ValueError as exc:
+        raise PeriodError(f"invalid period {text!r}: {exc}") from exc
+    raise PeriodError(
+        f"expected a period such as 2026, 2026-Q3, 2026-10, 2026-W42 or 2026-10-05, got {text!r}"
+    )
+
+
+def current(grain: str, today: date) -> Period:
+    """The period of `grain` that contains `today`."""
+    if grain == "year":
+        return year(today.year)
+    if grain == "quarter":
+        return quarter(today.year, (today.month - 1) // 3 + 1)
+    if grain == "month":
+        return month(today.year, today.month)
+    if grain == "week":
+        iso = today.isocalendar()
+        return week(iso.year, iso.week)
+    return day(today)
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same grain just before (a range: the same number of days before)."""
+    if period.grain == "year":
+        return year(period.start.year - 1)
+    if period.grain == "quarter":
+        start = _add_months(period.start, -3)
+        return quarter(start.year, (start.month - 1) // 3 + 1)
+    if period.grain == "month":
+        start = _add_months(period.start, -1)
+        return month(start.year, start.month)
+    if period.grain == "week":
+        iso = (period.start - timedelta(days=7)).isocalendar()
+        return week(iso.year, iso.week)
+    if period.grain == "day":
+        return day(period.start - timedelta(days=1))
+    return date_range(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
+
+
+def same_period_last_year(period: Period) -> Period:
+    if period.grain == "year":
+        return year(period.start.year - 1)
+    if period.grain == "quarter":
+        return quarter(period.start.year - 1, (period.start.month - 1) // 3 + 1)
+    if period.grain == "month":
+        return month(period.start.year - 1, period.start.month)
+    if period.grain == "week":
+        iso = period.start.isocalendar()
+        try:
+            return week(iso.year - 1, iso.week)
+        except ValueError:  # week 53 in a year with 52
+            return week(iso.year - 1, 52)
+    if period.grain == "day":
+        return day(_shift_year(period.start, -1))
+    return date_range(_shift_year(period.start, -1), _shift_year(period.end - timedelta(days=1), -1))
+
+
+def compare_period(period: Period, compare: str) -> Period:
+    if compare == "same_period_last_year":
+        return same_period_last_year(period)
+    return previous_period(period)
+
+
+def year_to_date(period: Period) -> Period:
+    """From 1 January of the period's (last) year to the period's end."""
+    last_day = period.end - timedelta(days=1)
+    return date_range(date(last_day.year, 1, 1), last_day)

@@ -1,0 +1,95 @@
+"""What the engine answers: a value with its context (previous, delta, target, status, data age)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+STATUSES = ("green", "amber", "red", "none")
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """One row of a breakdown (an area, department, procedure, channel or category), ranked."""
+
+    key: str | None
+    label: str
+    value: float | None
+    rank: int | None = None
+    target: float | None = None
+    status: str = "none"
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi_id: str
+    name_vi: str
+    name_en: str
+    unit_vi: str
+    unit_en: str
+    period: str
+    area: str
+    value: float | None
+    previous: float | None
+    previous_period: str | None
+    delta: float | None
+    target: float | None
+    status: str
+    direction: str
+    decimals: int
+    data_as_of: datetime | None
+    data_age: timedelta | None
+    stale: bool
+    breakdown: str | None = None
+    rows: list[KpiRow] = field(default_factory=list)
+    observed_period: str | None = None
+    moment: datetime | None = None
+    path: str = "raw"  # raw, rollup, series or derived: how the value was computed
+
+    @property
+    def has_data(self) -> bool:
+        return self.value is not None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kpi": self.kpi_id,
+            "name": self.name_vi,
+            "period": self.period,
+            "area": self.area,
+            "value": self.value,
+            "previous": self.previous,
+            "delta": self.delta,
+            "target": self.target,
+            "status": self.status,
+            "unit": self.unit_vi,
+            "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
+            "stale": self.stale,
+            "rows": [row.__dict__ for row in self.rows],
+        }
+
+
+def status_of(
+    value: float | None,
+    *,
+    direction: str,
+    target: float | None,
+    green: float | None,
+    amber: float | None,
+    basis: str = "value",
+) -> str:
+    """green / amber / red / none; `none` when there is no value or nothing to compare with."""
+    if value is None or direction == "neutral":
+        return "none"
+    if green is None or amber is None:
+        if target is None:
+            return "none"
+        meets = value >= target if direction == "higher_is_better" else value <= target
+        return "green" if meets else "red"
+    measured = value
+    if basis == "percent_of_target":
+        if not target:
+            return "none"
+        measured = value / target * 100.0
+    if direction == "higher_is_better":
+        return "green" if measured >= green else "amber" if measured >= amber else "red"
+    return "green" if measured <= green else "amber" if measured <= amber else "red"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NO_DATA = "—"
+AGE_UNITS = {"vi": ("ngày", "giờ", "phút", "giây"), "en": ("d", "h", "min", "s")}
 
 
 def format_number(value: float | int | None, decimals: int = 0) -> str:
@@ -40,18 +41,15 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def format_age(age: timedelta | None, language: str = "vi") -> str:
-    """A data age as people say it: '5 phút' / '3 giờ' / '2 ngày' (or English)."""
+    """A data age as people say it, to two units: '45 giây', '12 phút', '3 giờ 5 phút', '2 ngày 4 giờ'."""
     if age is None:
         return NO_DATA
     seconds = max(0, int(age.total_seconds()))
-    units = (
-        (86400, "ngày", "d"),
-        (3600, "giờ", "h"),
-        (60, "phút", "min"),
-        (1, "giây", "s"),
-    )
-    for size, vi, en in units:
-        if seconds >= size or size == 1:
-            amount = seconds // size
-            return f"{amount} {vi}" if language == "vi" else f"{amount} {en}"
-    raise AssertionError("unreachable")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    names = AGE_UNITS[language]
+    parts = [(days, names[0]), (hours, names[1]), (minutes, names[2]), (seconds, names[3])]
+    first = next((i for i, (amount, _) in enumerate(parts) if amount), 3)
+    shown = [f"{amount} {name}" for amount, name in parts[first : first + 2] if amount or first == 3]
+    return " ".join(shown[:1] if first >= 2 else shown)

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import Engine, text
 
@@ -63,9 +64,12 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
         cell.wait_for(timeout=15_000)
         assert cell.inner_text() == f"{dossiers:,}".replace(",", ".")
         page.close()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("worker" in " ".join(child.cmdline()) for child in children)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # a service manager's stop; Ctrl-C takes the same path
         rest, _ = process.communicate(timeout=60)
         output.append(rest)
     assert process.returncode == 0, "".join(output)
     assert "Stopped." in "".join(output)
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)

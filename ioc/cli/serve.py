@@ -8,19 +8,24 @@ included.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy import text
 
 from ioc.cli.common import AppState, state
+from ioc.cli.sources import run_with_progress
 from ioc.config import Settings
 from ioc.database import Database
+from ioc.formatting import format_number
 from ioc.migrate import upgrade
 
 DEMO_SOURCE = "demo"
@@ -43,18 +48,27 @@ def _database_is_empty(database: Database) -> bool:
 
 
 def _load_demo(settings: Settings, database: Database) -> None:
-    from ioc.runner import run_source
-
     if DEMO_SOURCE not in settings.sources:
         raise typer.BadParameter(f"config has no `sources.{DEMO_SOURCE}` entry to load the demo province")
     typer.echo("Loading the demo province (first start only)…")
     started = time.monotonic()
-    summary = run_source(database.engine, settings, DEMO_SOURCE, full=True, progress=_print_progress)
-    typer.echo(f"Demo province loaded in {time.monotonic() - started:.0f} s: {summary}")
+    summary = run_with_progress(database.engine, settings, DEMO_SOURCE, full=True)
+    if not summary.ok:
+        raise typer.BadParameter(f"the demo province could not be loaded: {summary.error}")
+    typer.echo(
+        f"Demo province loaded in {time.monotonic() - started:.0f} s: "
+        f"{format_number(summary.rows_inserted)} rows inserted"
+    )
 
 
-def _print_progress(message: str, *_: Any) -> None:
-    typer.echo(f"  · {message}")
+def _stop_on_sigterm() -> None:
+    """SIGTERM (service manager, `kill`) and SIGINT both end the demo through the same clean path."""
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _start_worker(app_state: AppState, database: Database) -> subprocess.Popen[bytes]:
@@ -79,6 +93,7 @@ def register(app: typer.Typer) -> None:
         settings = app_state.settings
         host = host or settings.web.host
         port = port or settings.web.port
+        _stop_on_sigterm()
         with app_state.open_database() as database:
             where = "embedded PostgreSQL" if database.is_embedded else "DATABASE_URL"
             typer.echo(f"Database: {where}")
@@ -109,5 +124,6 @@ def register(app: typer.Typer) -> None:
         """Serve the web app with Dash's own server (use gunicorn dashboard.wsgi:server in production)."""
         app_state = state(ctx)
         settings = app_state.settings
-        with app_state.open_database() as database:
+        _stop_on_sigterm()
+        with app_state.open_database() as database, contextlib.suppress(KeyboardInterrupt):
             _serve_web(settings, database, host or settings.web.host, port or settings.web.port)

@@ -10,21 +10,21 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from types import FrameType
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import psycopg2.errors
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.exc import ProgrammingError
 
 from ioc import runs
 from ioc.cli.common import state
-from ioc.config import ConfigError
+from ioc.config import ConfigError, Settings
+from ioc.formatting import format_age, format_datetime, format_number
 from ioc.runner import BatchProgress, RunSummary, check_source, run_source, source_config
 from ioc.runs import SourceStatus
 
@@ -34,32 +34,6 @@ STATUS_LABELS = {
     "failed": "[red]lỗi / failed[/]",
     "running": "[cyan]đang chạy / running[/]",
 }
-
-
-def vi_number(value: int | None) -> str:
-    """1234567 → '1.234.567' (vi-VN grouping)."""
-    return "—" if value is None else f"{value:,}".replace(",", ".")
-
-
-def vi_datetime(value: datetime | None, zone: str) -> str:
-    return "—" if value is None else value.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
-
-
-def vi_age(age: timedelta | None) -> str:
-    """A data age in Vietnamese units: '45 giây', '12 phút', '3 giờ 5 phút', '2 ngày 4 giờ'."""
-    if age is None:
-        return "—"
-    seconds = max(0, int(age.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days} ngày {hours} giờ" if hours else f"{days} ngày"
-    if hours:
-        return f"{hours} giờ {minutes} phút" if minutes else f"{hours} giờ"
-    if minutes:
-        return f"{minutes} phút"
-    return f"{seconds} giây"
 
 
 def _state_label(status: SourceStatus) -> str:
@@ -72,7 +46,7 @@ def _state_label(status: SourceStatus) -> str:
     return "[green]đúng hạn / on time[/]"
 
 
-def status_table(statuses: list[SourceStatus], zone: str) -> Table:
+def status_table(statuses: list[SourceStatus]) -> Table:
     table = Table(title="Tình trạng nguồn dữ liệu / Source status", show_lines=False)
     for header, justify in (
         ("Nguồn / Source", "left"),
@@ -94,21 +68,21 @@ def status_table(statuses: list[SourceStatus], zone: str) -> Table:
         table.add_row(
             status.source,
             status.connector,
-            vi_datetime(run.started_at if run else None, zone),
+            format_datetime(run.started_at if run else None),
             STATUS_LABELS.get(run.status, run.status) if run else "chưa chạy / never run",
-            vi_number(run.rows_read if run else None),
-            vi_number(run.rows_inserted if run else None),
-            vi_number(run.rows_updated if run else None),
-            vi_number(run.rows_rejected if run else None),
-            vi_datetime(status.last_success, zone),
-            vi_age(status.data_age),
-            vi_age(status.expected_every),
+            format_number(run.rows_read if run else None),
+            format_number(run.rows_inserted if run else None),
+            format_number(run.rows_updated if run else None),
+            format_number(run.rows_rejected if run else None),
+            format_datetime(status.last_success),
+            format_age(status.data_age),
+            format_age(status.expected_every),
             _state_label(status),
         )
     return table
 
 
-def dataset_table(statuses: list[SourceStatus], zone: str) -> Table:
+def dataset_table(statuses: list[SourceStatus]) -> Table:
     table = Table(title="Bộ dữ liệu / Datasets")
     table.add_column("Nguồn / Source")
     table.add_column("Bảng / Table")
@@ -121,9 +95,9 @@ def dataset_table(statuses: list[SourceStatus], zone: str) -> Table:
             table.add_row(
                 status.source,
                 dataset.table,
-                vi_number(dataset.rows),
-                vi_datetime(dataset.last_changed, zone),
-                vi_age(dataset.data_age),
+                format_number(dataset.rows),
+                format_datetime(dataset.last_changed),
+                format_age(dataset.data_age),
                 "[red]trễ / late[/]" if dataset.late else "[green]đúng hạn / on time[/]",
             )
     return table
@@ -141,11 +115,11 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     label = STATUS_LABELS.get(summary.status, summary.status)
     console.print(
         f"{summary.source}: lần chạy / run {summary.run_id} {label} — "
-        f"{summary.batches} lô / batches, đọc / read {vi_number(summary.rows_read)}, "
-        f"thêm / inserted {vi_number(summary.rows_inserted)}, "
-        f"sửa / updated {vi_number(summary.rows_updated)}, "
-        f"không đổi / unchanged {vi_number(summary.rows_unchanged)}, "
-        f"loại / rejected {vi_number(summary.rows_rejected)}; {summary.duration:.1f} s"
+        f"{summary.batches} lô / batches, đọc / read {format_number(summary.rows_read)}, "
+        f"thêm / inserted {format_number(summary.rows_inserted)}, "
+        f"sửa / updated {format_number(summary.rows_updated)}, "
+        f"không đổi / unchanged {format_number(summary.rows_unchanged)}, "
+        f"loại / rejected {format_number(summary.rows_rejected)}; {summary.duration:.1f} s"
     )
     if summary.error:
         console.print(f"[red]lỗi / error:[/] {summary.error}", highlight=False)
@@ -162,6 +136,39 @@ def schema_required() -> Iterator[None]:
                 f"the database has no IOC schema yet: run `ioc db upgrade` ({exc.orig})"
             ) from None
         raise
+
+
+def run_with_progress(
+    engine: Engine,
+    settings: Settings,
+    source: str,
+    *,
+    full: bool = False,
+    stop: threading.Event | None = None,
+    console: Console | None = None,
+) -> RunSummary:
+    """Run a source with a live progress line (batch, rows read / inserted / updated / rejected)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=console or Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{source}: đang đọc / reading", total=None, counts="")
+
+        def progress(event: BatchProgress) -> None:
+            s = event.summary
+            bar.update(
+                task,
+                description=f"{source}: lô / batch {event.number} {event.description}".strip(),
+                counts=f"đọc / read {format_number(s.rows_read)} · thêm / inserted "
+                f"{format_number(s.rows_inserted)} · sửa / updated {format_number(s.rows_updated)} · "
+                f"loại / rejected {format_number(s.rows_rejected)}",
+            )
+
+        return run_source(engine, settings, source, full=full, stop=stop, progress=progress)
 
 
 def register(app: typer.Typer) -> None:
@@ -197,29 +204,9 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             signal.signal(signal.SIGINT, interrupt)
             try:
-                with Progress(
-                    SpinnerColumn(),
-                    TextColumn("[bold]{task.description}"),
-                    TextColumn("{task.fields[counts]}"),
-                    TimeElapsedColumn(),
-                    console=console,
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task(f"{source}: đang đọc / reading", total=None, counts="")
-
-                    def progress(event: BatchProgress) -> None:
-                        s = event.summary
-                        bar.update(
-                            task,
-                            description=f"{source}: lô / batch {event.number} {event.description}".strip(),
-                            counts=f"đọc / read {vi_number(s.rows_read)} · thêm / inserted "
-                            f"{vi_number(s.rows_inserted)} · sửa / updated {vi_number(s.rows_updated)} · "
-                            f"loại / rejected {vi_number(s.rows_rejected)}",
-                        )
-
-                    summary = run_source(
-                        database.engine, settings, source, full=full, stop=stop, progress=progress
-                    )
+                summary = run_with_progress(
+                    database.engine, settings, source, full=full, stop=stop, console=console
+                )
             finally:
                 signal.signal(signal.SIGINT, previous)
         print_summary(Console(), summary)
@@ -253,9 +240,9 @@ def register(app: typer.Typer) -> None:
         if not statuses:
             console.print("chưa cấu hình nguồn nào / no sources configured")
             return
-        console.print(status_table(statuses, settings.timezone))
+        console.print(status_table(statuses))
         if datasets and any(s.datasets for s in statuses):
-            console.print(dataset_table(statuses, settings.timezone))
+            console.print(dataset_table(statuses))
         for line in errors_of(statuses):
             console.print(f"[red]lỗi / error[/] {line}", highlight=False)
 

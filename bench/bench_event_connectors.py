@@ -18,8 +18,8 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy import Engine, make_url, text
 
 from ioc.config import Settings
 from ioc.connector import Connector, ConnectorContext, connector_class
-from ioc.database import make_engine
+from ioc.database import make_engine, temporary_database
 from ioc.http import RetryPolicy, SourceHttp
 from ioc.load import load_batch, record_rejects
 from ioc.migrate import upgrade
@@ -132,13 +132,10 @@ def main() -> None:
     n_dossiers, n_requests = int(100_000 * args.scale), int(50_000 * args.scale)
     n_csv, n_sql = int(200_000 * args.scale), int(100_000 * args.scale)
 
-    name = f"ioc_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}_src"'))
-    url = make_url(make_engine(args.admin_url).url).set(database=name).render_as_string(hide_password=False)
-    src_url = make_url(url).set(database=f"{name}_src").render_as_string(hide_password=False)
+    databases = ExitStack()
+    url = databases.enter_context(temporary_database(args.admin_url, prefix="ioc_bench"))
+    src_url = databases.enter_context(temporary_database(args.admin_url, prefix="ioc_bench_src"))
+    name = make_url(url).database
     engine = make_engine(url)
     work = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
     try:
@@ -272,10 +269,7 @@ def main() -> None:
     finally:
         engine.dispose()
         shutil.rmtree(work, ignore_errors=True)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}_src" WITH (FORCE)'))
-        admin.dispose()
+        databases.close()
 
 
 if __name__ == "__main__":

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
-from ioc.database import make_engine
+from ioc.database import make_engine, temporary_database
 from ioc.load import copy_csv, copy_into, load_batch, table_spec
 from ioc.migrate import upgrade
 
@@ -53,19 +52,13 @@ def synthetic_dossiers(rows: int, seed: int = 7) -> pd.DataFrame:
 
 @contextmanager
 def scratch_database(admin_url: str) -> Iterator[Engine]:
-    name = f"ioc_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(admin_url, prefix="ioc_bench") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def timed(label: str, fn: Callable[[], object]) -> float:

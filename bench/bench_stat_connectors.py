@@ -17,8 +17,8 @@ import argparse
 import json
 import sys
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -150,14 +150,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    from sqlalchemy import make_url, text
-
     from connectors.pxweb import PxWebConnector, PxWebOptions
     from connectors.sdmx import SdmxConnector, SdmxOptions
     from connectors.worldbank import WorldBankConnector, WorldBankOptions
     from ioc.config import ProvinceConfig, Settings
     from ioc.connector import ConnectorContext
-    from ioc.database import make_engine
+    from ioc.database import make_engine, temporary_database
     from ioc.http import RetryPolicy, SourceHttp
     from ioc.load import load_batch
     from ioc.migrate import upgrade
@@ -198,11 +196,8 @@ def main() -> None:
     )
     server.route("GET", "/wb/country/all/indicator/NY.GDP.MKTP.KD.ZG", wb_page)
 
-    admin = make_engine(args.url, isolation_level="AUTOCOMMIT")
-    name = f"ioc_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(args.url).set(database=name).render_as_string(hide_password=False))
+    databases = ExitStack()
+    engine = make_engine(databases.enter_context(temporary_database(args.url, prefix="ioc_bench")))
     try:
         upgrade(engine)
         with server:
@@ -260,9 +255,7 @@ def main() -> None:
                 )
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        databases.close()
 
 
 if __name__ == "__main__":

@@ -36,11 +36,13 @@ from urllib.parse import quote
 import httpx
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from connectors import jsonstat
-from connectors.periods import PeriodParser, compile_pattern
-from ioc.connector import Batch, CheckResult, Connector, ConnectorOptions, SourceError
+from connectors.periods import PeriodParser
+from connectors.stat_options import StatisticsOptions
+from ioc.connector import Batch, CheckResult, Connector, SourceError
+from ioc.http import json_body
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ TARGET = "indicator_observation"
 DEFAULT_MAX_VALUES = 100_000
 
 
-class PxWebOptions(ConnectorOptions):
+class PxWebOptions(StatisticsOptions):
     base_url: str = Field(description="API root, e.g. https://pxweb.gso.gov.vn/pxweb/api/v1 or …/api/v2")
     api: Literal["v1", "v2"] = "v1"
     language: str = "vi"
@@ -65,23 +67,10 @@ class PxWebOptions(ConnectorOptions):
     time_values: list[str] | None = Field(default=None, description="periods to ask for (texts or codes)")
     time_last: int | None = Field(default=None, ge=1, description="only the last N periods")
     selections: dict[str, list[str]] = Field(default_factory=dict, description="other variables → one value")
-    period_regex: list[str] = Field(default_factory=list)
     unit: str | None = None
     units: dict[str, str] = Field(default_factory=dict, description="indicator → unit")
     nil_symbols: list[str] = Field(default_factory=lambda: ["-"])
     max_values: int | None = Field(default=None, ge=1, description="override the server's maxValues")
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("period_regex")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            compile_pattern(pattern)
-        return value
 
     @model_validator(mode="after")
     def _roles(self) -> PxWebOptions:
@@ -180,17 +169,6 @@ def split_selection(
     return out
 
 
-def read_json(response: httpx.Response, what: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        snippet = response.text[:120].replace("\n", " ")
-        raise SourceError(
-            f"{response.request.method} {response.url}: {what} is not JSON (HTTP {response.status_code}: "
-            f"{snippet!r})"
-        ) from None
-
-
 def _problem(response: httpx.Response) -> str:
     """A readable error from a 4xx: RFC 7807 problem+json (v2), else the body's start."""
     try:
@@ -233,7 +211,7 @@ class PxWebConnector(Connector):
             raise SourceError(
                 f"GET {response.url}: {what}: HTTP {response.status_code}: {_problem(response)}"
             )
-        return read_json(response, what)
+        return json_body(response, what)
 
     def limits(self) -> Limits:
         o = self.options
@@ -241,7 +219,7 @@ class PxWebConnector(Connector):
         response = self.context.http.get(url, params=None if self._v2 else {"config": ""})
         config: Mapping[str, Any] = {}
         if response.status_code < 400:
-            body = read_json(response, "the API config")
+            body = json_body(response, "the API config")
             config = body if isinstance(body, Mapping) else {}
         else:
             log.warning(
@@ -284,7 +262,7 @@ class PxWebConnector(Connector):
         if response.status_code >= 400:
             log.warning("GET %s: HTTP %s; the table's vintage is unknown", url, response.status_code)
             return None
-        body = read_json(response, "table description" if self._v2 else "folder listing")
+        body = json_body(response, "table description" if self._v2 else "folder listing")
         if self._v2:
             return str(body["updated"]) if isinstance(body, Mapping) and body.get("updated") else None
         for item in body if isinstance(body, list) else []:
@@ -387,7 +365,7 @@ class PxWebConnector(Connector):
         where = f"POST {response.url}"
         if response.status_code >= 400:
             raise SourceError(f"{where}: HTTP {response.status_code}: {_problem(response)}")
-        body = read_json(response, "the data response")
+        body = json_body(response, "the data response")
         try:
             return jsonstat.read(body), where
         except jsonstat.JsonStatError as exc:

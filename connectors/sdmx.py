@@ -33,10 +33,12 @@ from urllib.parse import quote
 
 import httpx
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from connectors.periods import PeriodParser, compile_pattern
-from ioc.connector import Batch, CheckResult, Connector, ConnectorOptions, SourceError
+from connectors.periods import PeriodParser
+from connectors.stat_options import StatisticsOptions
+from ioc.connector import Batch, CheckResult, Connector, SourceError
+from ioc.http import json_body
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class SdmxFormatError(ValueError):
     """The payload is not an SDMX-JSON data message this reader understands."""
 
 
-class SdmxOptions(ConnectorOptions):
+class SdmxOptions(StatisticsOptions):
     base_url: str = Field(description="web service root, e.g. https://sdmx.oecd.org/public/rest")
     api: Literal["v1", "v2"] = Field(default="v1", description="URL syntax: v1 = SDMX 2.1, v2 = SDMX 3.0")
     flow: str = Field(description="AGENCY,FLOW,VERSION (or FLOW, or AGENCY,FLOW)")
@@ -71,20 +73,7 @@ class SdmxOptions(ConnectorOptions):
     unit_attribute: str | None = "UNIT_MEASURE"
     unit: str | None = None
     vintage_attribute: str | None = None
-    period_regex: list[str] = Field(default_factory=list)
     incremental: bool = True
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("period_regex")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            compile_pattern(pattern)
-        return value
 
 
 # --------------------------------------------------------------------------- message reading
@@ -288,17 +277,6 @@ def observations(message: Any) -> pd.DataFrame:
 # --------------------------------------------------------------------------- connector
 
 
-def read_json(response: httpx.Response, what: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        snippet = response.text[:120].replace("\n", " ")
-        raise SourceError(
-            f"GET {response.url}: {what} is not JSON (HTTP {response.status_code}, "
-            f"{response.headers.get('content-type', 'no content type')}: {snippet!r})"
-        ) from None
-
-
 class SdmxConnector(Connector):
     name: ClassVar[str] = "sdmx"
     Options = SdmxOptions
@@ -350,7 +328,7 @@ class SdmxConnector(Connector):
             detail = "; ".join(errors) or response.text[:200].replace("\n", " ")
             raise SourceError(f"{where}: HTTP {response.status_code}: SDMX error {detail}")
         if body is None:
-            read_json(response, "the data message")  # raises with the body's start
+            json_body(response, "the data message")  # raises with the body's start
         return body, response
 
     def to_records(

@@ -20,17 +20,18 @@ from urllib.parse import quote
 
 import httpx
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from connectors.periods import PeriodParser, compile_pattern
-from ioc.connector import Batch, CheckResult, Connector, ConnectorOptions, SourceError
+from connectors.periods import PeriodParser
+from connectors.stat_options import StatisticsOptions
+from ioc.connector import Batch, CheckResult, Connector, SourceError
 
 log = logging.getLogger(__name__)
 
 TARGET = "indicator_observation"
 
 
-class WorldBankOptions(ConnectorOptions):
+class WorldBankOptions(StatisticsOptions):
     base_url: str = "https://api.worldbank.org/v2"
     countries: list[str] = Field(default_factory=lambda: ["VN"], min_length=1)
     indicators: dict[str, str] = Field(
@@ -46,20 +47,7 @@ class WorldBankOptions(ConnectorOptions):
     source: str | None = None
     per_page: int = Field(default=1000, ge=1, le=32_500)
     unit: str | None = None
-    period_regex: list[str] = Field(default_factory=list)
     max_pages: int = Field(default=1000, ge=1, description="guard against a server that never ends")
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("period_regex")
-    @classmethod
-    def _regexes(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            compile_pattern(pattern)
-        return value
 
 
 def _int(value: Any, what: str, where: str) -> int:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from ioc.config import Settings
 
@@ -113,3 +116,18 @@ def open_database(settings: Settings, *, allow_embedded: bool = True) -> Databas
     read_url = os.environ.get(config.read_url_env)
     read_engine = make_engine(read_url, pool_size=config.pool_size) if read_url else engine
     return Database(url=normalise_url(url), engine=engine, read_engine=read_engine, embedded=embedded)
+
+
+@contextmanager
+def temporary_database(admin_url: str, prefix: str = "ioc_tmp") -> Iterator[str]:
+    """A new, uniquely named database on `admin_url`'s server, dropped on exit (tests, benchmarks)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -110,3 +110,14 @@ class SourceHttp:
 def _snippet(response: httpx.Response, limit: int = 200) -> str:
     text = response.text.strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def json_body(response: httpx.Response, what: str) -> Any:
+    """The response's JSON, or a SourceError naming the request and how the body starts."""
+    try:
+        return response.json()
+    except ValueError:
+        raise SourceError(
+            f"{response.request.method} {response.url}: {what} is not JSON (HTTP {response.status_code}, "
+            f"{response.headers.get('content-type', 'no content type')}: {_snippet(response, 120)!r})"
+        ) from None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from ioc.areas import (
@@ -20,7 +19,7 @@ from ioc.areas import (
 )
 from ioc.cli import app
 from ioc.config import ConfigError, Settings
-from ioc.database import make_engine
+from ioc.database import temporary_database
 
 HEADER = "code,name,kind,level,parent_code,valid_from,valid_to,successor_code,lat,lon,name_en\n"
 
@@ -156,16 +155,8 @@ def test_cli_import_and_list(db: Engine, settings: Settings, database_env: str, 
 def test_cli_says_when_the_schema_is_missing(
     admin_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    name = f"ioc_empty_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        monkeypatch.setenv("DATABASE_URL", make_url(admin_url).set(database=name).render_as_string(False))
+    with temporary_database(admin_url, prefix="ioc_empty") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
         result = CliRunner().invoke(app, ["--config", str(settings.source_file), "areas", "list"])
         assert result.exit_code == 1
         assert "ioc db upgrade" in result.output
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy import Engine, inspect
 
-from ioc.database import make_engine
+from ioc.database import make_engine, temporary_database
 from ioc.migrate import current_revision, head_revision, upgrade
 from ioc.models import ALL_TABLES, Base
 
 
 @pytest.fixture
 def empty_engine(admin_url: str) -> Iterator[Engine]:
-    name = f"ioc_mig_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_database(admin_url, prefix="ioc_mig") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def test_upgrade_from_empty_database(empty_engine: Engine) -> None:

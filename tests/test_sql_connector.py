@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from ioc.config import ConfigError, Settings
 from ioc.connector import SourceError
-from ioc.database import make_engine
+from ioc.database import make_engine, temporary_database
 from ioc.runner import run_source
 from tests.fixtures.events.support import make, pull, rejected_text, rows, settings_with_source
 from tests.loopback import free_port
@@ -72,25 +71,18 @@ OPTIONS = {
 @pytest.fixture
 def other_db(admin_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """A scratch database playing another system's database; its URL is in SUCO_DB_URL."""
-    name = f"ioc_src_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    other = make_engine(url)
-    with other.begin() as connection:
-        connection.execute(text(SCHEMA))
-        for row in ROWS:
-            connection.execute(
-                text("INSERT INTO ops.su_co VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j)"),
-                dict(zip("abcdefghij", row, strict=True)),
-            )
-    monkeypatch.setenv("SUCO_DB_URL", url)
-    yield other
-    other.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_database(admin_url, prefix="ioc_src") as url:
+        other = make_engine(url)
+        with other.begin() as connection:
+            connection.execute(text(SCHEMA))
+            for row in ROWS:
+                connection.execute(
+                    text("INSERT INTO ops.su_co VALUES (:a, :b, :c, :d, :e, :f, :g, :h, :i, :j)"),
+                    dict(zip("abcdefghij", row, strict=True)),
+                )
+        monkeypatch.setenv("SUCO_DB_URL", url)
+        yield other
+        other.dispose()
 
 
 def test_incremental_pull_maps_filters_and_reruns_cleanly(

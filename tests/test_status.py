@@ -6,20 +6,19 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from ioc import runs
 from ioc.cli import app
 from ioc.config import ConfigError, Settings, load_settings
 from ioc.connector import register_connector, unregister_connector
-from ioc.database import make_engine
+from ioc.database import temporary_database
 from ioc.runner import run_source
 from tests.conftest import REPO_ROOT
 from tests.sample_connectors import TickConnector
@@ -197,16 +196,8 @@ def test_exit_code_2_for_configuration_errors(config_file: Path, database_env: s
 def test_status_on_an_empty_database_says_to_upgrade(
     admin_url: str, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    name = f"ioc_empty_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        monkeypatch.setenv("DATABASE_URL", make_url(admin_url).set(database=name).render_as_string(False))
+    with temporary_database(admin_url, prefix="ioc_empty") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
         result = CliRunner().invoke(app, ["--config", str(config_file), "status"])
         assert isinstance(result.exception, ConfigError)
         assert "run `ioc db upgrade`" in str(result.exception)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -17,7 +17,7 @@ def test_database_url_selects_that_server(settings: Settings, database_env: str)
         assert not database.is_embedded
         with database.engine.connect() as connection:
             name = connection.execute(text("SELECT current_database()")).scalar_one()
-    assert name == database_env.rsplit("/", 1)[1]
+    assert name == make_url(database_env).database
 
 
 def test_without_database_url_an_embedded_server_starts_and_stops(

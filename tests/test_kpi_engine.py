@@ -17,6 +17,7 @@ Dossiers (October 2026, local time; no public holiday that month):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -455,3 +456,24 @@ def test_snapshot_rollup_now_matches_the_fact_table(kdb: Engine, library: KpiLib
     assert fast[0].previous == raw[0].previous and fast[0].previous >= 1
     before_refresh = compute(kdb, library, "dossiers_due_soon", period, "66", as_of=now - timedelta(hours=1))
     assert before_refresh.path == "raw"
+
+
+def test_concurrent_refreshes_do_not_double_count(dossiers: Engine, library: KpiLibrary) -> None:
+    """Two workers loading at once both refresh; the second must wait, not add its rows to the first's."""
+    with dossiers.begin() as connection:
+        rollups.refresh(connection)
+    expected = compute(dossiers, library, "dossiers_received", "2026-10", "66").value
+    first = dossiers.connect()
+    transaction = first.begin()
+    rollups.refresh(first)  # holds its new rows uncommitted, like a worker mid-refresh
+    second = threading.Thread(target=lambda: rollups.after_load(dossiers, "other", frozenset({"dossier"})))
+    second.start()
+    second.join(timeout=2)
+    assert second.is_alive(), "the second refresh should wait for the first"
+    transaction.commit()
+    first.close()
+    second.join(timeout=30)
+    assert not second.is_alive()
+    result = compute(dossiers, library, "dossiers_received", "2026-10", "66")
+    assert result.path == "rollup"
+    assert result.value == expected == 8

@@ -39,6 +39,10 @@ from ioc.kpi.periods import LOCAL_TZ, LOCAL_TZ_NAME, Period, local_midnight
 from ioc.kpi.spec import MeasureSpec
 from ioc.kpi.tables import history_table, open_table, rollup_state, rollup_table
 
+#: Advisory lock key of rollup refreshes (any fixed 64-bit number unique to this purpose).
+REFRESH_LOCK_KEY = 0x10C_4B1_2011
+
+
 
 @dataclass(frozen=True)
 class Rollup:
@@ -266,8 +270,11 @@ def refresh(
 ) -> dict[str, int]:
     """Rebuild the rollups (all periods, or those from `since` on); return rows written per rollup.
 
-    Runs in the caller's transaction, so readers see either the old or the new rollups.
+    Runs in the caller's transaction, so readers see either the old or the new rollups. Refreshes are
+    serialised by a transaction-level advisory lock: two workers that finish loads at the same time
+    would otherwise each delete the old rows and both insert new ones, doubling every count.
     """
+    connection.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK_KEY)))
     written: dict[str, int] = {}
     for name in datasets or ROLLUP_DATASETS:
         dataset = DATASETS[name]

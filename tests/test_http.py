@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,12 +21,6 @@ class Scripted:
 
     def __call__(self, request: Request) -> Reply:
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as running:
-        yield running
 
 
 def client(attempts: int = 3, timeout: float = 1.0) -> tuple[SourceHttp, list[float]]:

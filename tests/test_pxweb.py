@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ from connectors.pxweb import PxWebConnector, PxWebOptions, split_selection
 from ioc.config import Settings, load_settings
 from ioc.connector import Batch, ConnectorContext, SourceError
 from ioc.http import RetryPolicy, SourceHttp
-from ioc.load import LoadResult, load_batch, record_rejects
+from ioc.load import LoadResult
+from tests.fixtures.stat import support
+from tests.fixtures.stat.support import stored
 from tests.loopback import LoopbackServer, Reply, Request, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stat"
@@ -25,6 +27,10 @@ TABLE = "V02.01.px"
 V1 = "/api/v1"
 TABLE_PATH = f"{V1}/vi/{DB}/{TABLE}"
 SOURCE = "gso"
+
+
+def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
+    return support.load_all(engine, batches, SOURCE)
 
 
 def fixture(name: str) -> Any:
@@ -155,31 +161,6 @@ def make(
         http.sleep = sleeps.append
     opts = PxWebOptions.model_validate({"base_url": base_url, **GSO_OPTIONS, **options})
     return PxWebConnector(opts, ConnectorContext(source=SOURCE, settings=settings, http=http))
-
-
-def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
-    total = LoadResult()
-    with engine.begin() as conn:
-        for batch in batches:
-            total += load_batch(conn, batch.table, batch.records, source=SOURCE)
-            total.rejected += record_rejects(
-                conn, source=SOURCE, target_table=batch.table, run_id=None, rejects=batch.rejects
-            )
-    return total
-
-
-def stored(engine: Engine) -> dict[tuple[str, str, str], tuple[Any, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT indicator, org_unit_code, period, value, status FROM indicator_observation")
-        ).all()
-    return {(r[0], r[1], r[2]): (None if r[3] is None else float(r[3]), r[4]) for r in rows}
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
 
 
 # --------------------------------------------------------------------------- tests

@@ -5,22 +5,29 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from connectors.sdmx import SdmxConnector, SdmxOptions, observations
 from ioc.config import Settings, load_settings
 from ioc.connector import Batch, ConnectorContext, SourceError
 from ioc.http import RetryPolicy, SourceHttp
-from ioc.load import LoadResult, load_batch, record_rejects
-from tests.loopback import LoopbackServer, Reply, Request, free_port
+from ioc.load import LoadResult
+from tests.fixtures.stat import support
+from tests.fixtures.stat.support import stored
+from tests.loopback import Reply, Request, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stat"
 SOURCE = "ecb"
+
+
+def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
+    return support.load_all(engine, batches, SOURCE)
+
+
 EXR_PATH = "/rest/data/ECB,EXR,1.0/M.USD+JPY.EUR.SP00.A"
 EXR = {"flow": "ECB,EXR,1.0", "key": "M.USD+JPY.EUR.SP00.A", "org_unit": "VN", "unit": "per EUR"}
 CPI_PATH = "/rest/data/OECD.SDD,DF_PRICES,1.0/Q..CPI"
@@ -41,31 +48,6 @@ def make(settings: Settings, base_url: str, **options: Any) -> SdmxConnector:
     http = SourceHttp(policy=RetryPolicy(attempts=2, base_delay=0.01, timeout=1))
     opts = SdmxOptions.model_validate({"base_url": base_url, **options})
     return SdmxConnector(opts, ConnectorContext(source=SOURCE, settings=settings, http=http))
-
-
-def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
-    total = LoadResult()
-    with engine.begin() as conn:
-        for batch in batches:
-            total += load_batch(conn, batch.table, batch.records, source=SOURCE)
-            total.rejected += record_rejects(
-                conn, source=SOURCE, target_table=batch.table, run_id=None, rejects=batch.rejects
-            )
-    return total
-
-
-def stored(engine: Engine) -> dict[tuple[str, str, str], tuple[Any, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT indicator, org_unit_code, period, value, status FROM indicator_observation")
-        ).all()
-    return {(r[0], r[1], r[2]): (None if r[3] is None else float(r[3]), r[4]) for r in rows}
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
 
 
 def test_sdmx_json_1_0_fixture_loads_and_rerun_changes_nothing(

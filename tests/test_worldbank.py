@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,19 @@ from connectors.worldbank import WorldBankConnector, WorldBankOptions
 from ioc.config import Settings, load_settings
 from ioc.connector import Batch, ConnectorContext, SourceError
 from ioc.http import RetryPolicy, SourceHttp
-from ioc.load import LoadResult, load_batch, record_rejects
+from ioc.load import LoadResult
+from tests.fixtures.stat import support
+from tests.fixtures.stat.support import stored
 from tests.loopback import LoopbackServer, Reply, Request, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stat"
 SOURCE = "worldbank"
+
+
+def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
+    return support.load_all(engine, batches, SOURCE)
+
+
 GDP = "NY.GDP.MKTP.KD.ZG"
 GDP_PATH = f"/v2/country/VN/indicator/{GDP}"
 OPTIONS = {"indicators": {GDP: "gdp_growth"}}
@@ -66,37 +73,12 @@ def make(settings: Settings, base_url: str, **options: Any) -> WorldBankConnecto
     return WorldBankConnector(opts, ConnectorContext(source=SOURCE, settings=settings, http=http))
 
 
-def load_all(engine: Engine, batches: list[Batch]) -> LoadResult:
-    total = LoadResult()
-    with engine.begin() as conn:
-        for batch in batches:
-            total += load_batch(conn, batch.table, batch.records, source=SOURCE)
-            total.rejected += record_rejects(
-                conn, source=SOURCE, target_table=batch.table, run_id=None, rejects=batch.rejects
-            )
-    return total
-
-
-def stored(engine: Engine) -> dict[tuple[str, str, str], tuple[Any, Any, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT indicator, org_unit_code, period, value, status, vintage FROM indicator_observation")
-        ).all()
-    return {(r[0], r[1], r[2]): (None if r[3] is None else float(r[3]), r[4], r[5]) for r in rows}
-
-
-@pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
 def test_fixture_page_loads_and_rerun_changes_nothing(db: Engine, settings: Settings, server) -> None:
     server.route("GET", GDP_PATH, lambda r: Reply.json(fixture("worldbank_indicator.json")))
     batches = list(make(settings, server.url("/v2"), date="2022:2025").read(None))
     assert server.requests[0].arg("date") == "2022:2025" and server.requests[0].arg("per_page") == "1000"
     assert load_all(db, batches).inserted == 4
-    rows = stored(db)
+    rows = stored(db, "vintage")
     assert rows[("gdp_growth", "VN", "2025")] == (None, None, "2025-07-01")  # null stays NULL
     assert rows[("gdp_growth", "VN", "2024")] == (7.09, None, "2025-07-01")
     assert batches[0].cursor == {"lastupdated": {GDP: "2025-07-01"}}
@@ -111,7 +93,7 @@ def test_pagination_over_several_pages_with_string_meta(db: Engine, settings: Se
     records = batches[0].records
     assert len(records) == 26 and records["period"].is_unique
     assert load_all(db, batches).inserted == 26
-    rows = stored(db)
+    rows = stored(db, "vintage")
     assert rows[("gdp_growth", "VN", "2000")][0] == round(5 + (2000 % 7) * 0.37, 2)
     assert rows[("gdp_growth", "VN", "2025")][0] is None
 
@@ -167,7 +149,7 @@ def test_several_indicators_countries_and_mapping(db: Engine, settings: Settings
     assert len(batches) == 2
     assert batches[-1].cursor == {"lastupdated": {GDP: "2025-07-01", "SP.POP.TOTL": "2025-06-30"}}
     load_all(db, batches)
-    stored_rows = stored(db)
+    stored_rows = stored(db, "vintage")
     assert ("gdp_growth", "thai", "2024") in stored_rows
     assert stored_rows[("population", "VN-ISO3", "2024")] == (7.09, "E", "2025-06-30")
     with db.connect() as conn:
@@ -195,7 +177,7 @@ def test_bad_rows_are_rejected_the_rest_loads(db: Engine, settings: Settings, se
     ]
     result = load_all(db, batches)
     assert (result.inserted, result.rejected) == (4, 3)
-    assert stored(db)[("gdp_growth", "VN", "2021")][:2] == (None, "n/a")
+    assert stored(db, "vintage")[("gdp_growth", "VN", "2021")][:2] == (None, "n/a")
 
 
 def test_source_down_refused_500_timeout_and_malformed(settings: Settings, server) -> None:

@@ -68,19 +68,6 @@ _PERSONAL_LOWER = frozenset(name.lower() for name in PERSONAL_FIELDS)
 
 CHANNELS = {1: "in_person", 2: "online", 3: "postal"}
 
-DOSSIER_COLUMNS = (
-    "code",
-    "procedure_code",
-    "department_code",
-    "org_unit_code",
-    "channel",
-    "received_at",
-    "due_at",
-    "finished_at",
-    "returned_at",
-    "status",
-    "supplement_count",
-)
 
 _DAY_FIRST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
 _TRAILING_ZERO = re.compile(r"\.0+$")

@@ -43,7 +43,6 @@ from ioc.kpi.tables import history_table, open_table, rollup_state, rollup_table
 REFRESH_LOCK_KEY = 0x10C_4B1_2011
 
 
-
 @dataclass(frozen=True)
 class Rollup:
     name: str

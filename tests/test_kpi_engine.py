@@ -23,12 +23,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from ioc.kpi import KpiLibrary, load_library
 from ioc.kpi import rollup as rollups
 from ioc.kpi.engine import KpiQueryError, compute
 from ioc.kpi.periods import LOCAL_TZ
+from ioc.load import load_batch
 from ioc.models import Department, Dossier, Incident, IndicatorObservation, OrgUnit, Procedure
 from ioc.workdays import WorkCalendar
 
@@ -477,3 +478,40 @@ def test_concurrent_refreshes_do_not_double_count(dossiers: Engine, library: Kpi
     result = compute(dossiers, library, "dossiers_received", "2026-10", "66")
     assert result.path == "rollup"
     assert result.value == expected == 8
+
+
+def _october_row_version(engine: Engine) -> str:
+    """The inserting transaction of one October rollup row: it changes only when October is rebuilt."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT xmin::text FROM kpi.dossier_received_day "
+                "WHERE period_start = '2026-10-01' ORDER BY org_unit_code, channel LIMIT 1"
+            )
+        ).scalar_one()
+
+
+def test_refresh_after_a_load_rebuilds_only_the_changed_periods(
+    dossiers: Engine, library: KpiLibrary
+) -> None:
+    with dossiers.begin() as connection:
+        connection.execute(text("UPDATE dossier SET updated_at = now() - interval '2 hours'"))
+    rollups.after_load(dossiers, "test", frozenset({"dossier"}))  # first refresh: everything
+    october = _october_row_version(dossiers)
+    november = _dossier("d10", "66002", "online", at("2026-11-02"), at("2026-11-09", "17:00"), None)
+    with dossiers.begin() as connection:
+        load_batch(
+            connection, "dossier", [{k: v for k, v in november.items() if k != "source"}], source="test"
+        )
+    rollups.after_load(dossiers, "test", frozenset({"dossier"}))
+    assert _october_row_version(dossiers) == october, "October was rebuilt although nothing changed there"
+    for period in ("2026-10", "2026-11", "2026-Q4"):
+        fast = compute(dossiers, library, "dossiers_received", period, "66")
+        slow = compute(dossiers, library, "dossiers_received", period, "66", use_rollups=False)
+        assert fast.path == "rollup" and fast.value == slow.value, period
+    assert compute(dossiers, library, "dossiers_received", "2026-11", "66").value == 1
+
+    with dossiers.begin() as connection:  # the first refresh of a new day rebuilds everything again
+        connection.execute(text("UPDATE kpi.rollup_state SET refreshed_at = refreshed_at - interval '1 day'"))
+    rollups.after_load(dossiers, "test", frozenset({"dossier"}))
+    assert _october_row_version(dossiers) != october

@@ -73,3 +73,20 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
     assert process.returncode == 0, "".join(output)
     assert "Stopped." in "".join(output)
     assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
+
+
+def test_ioc_demo_without_a_demo_source_is_a_config_error(
+    db: Engine, database_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("province: {code: '66'}\nsources: {}\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "ioc", "--config", str(config), "demo", "--no-worker"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "no `sources.demo` entry" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from ioc.cli.common import AppState, state
 from ioc.cli.sources import run_with_progress
-from ioc.config import Settings
+from ioc.config import ConfigError, Settings
 from ioc.database import Database
 from ioc.formatting import format_number
 from ioc.migrate import upgrade
@@ -49,12 +49,16 @@ def _database_is_empty(database: Database) -> bool:
 
 def _load_demo(settings: Settings, database: Database) -> None:
     if DEMO_SOURCE not in settings.sources:
-        raise typer.BadParameter(f"config has no `sources.{DEMO_SOURCE}` entry to load the demo province")
+        raise ConfigError(
+            f"{settings.source_file}: no `sources.{DEMO_SOURCE}` entry (connector: demo) "
+            "to load the demo province from"
+        )
     typer.echo("Loading the demo province (first start only)…")
     started = time.monotonic()
     summary = run_with_progress(database.engine, settings, DEMO_SOURCE, full=True)
     if not summary.ok:
-        raise typer.BadParameter(f"the demo province could not be loaded: {summary.error}")
+        typer.echo(f"the demo province could not be loaded: {summary.error}", err=True)
+        raise typer.Exit(1)
     typer.echo(
         f"Demo province loaded in {time.monotonic() - started:.0f} s: "
         f"{format_number(summary.rows_inserted)} rows inserted"

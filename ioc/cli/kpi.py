@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ioc.cli.common import state
+from ioc.formatting import format_datetime, format_number
 from ioc.kpi.periods import LOCAL_TZ, current
 from ioc.kpi.spec import KpiLibrary, KpiSpecError, check_library, load_library
 
@@ -68,10 +69,19 @@ def list_kpis(
 
 
 def _format(value: float | None, decimals: int) -> str:
-    if value is None:
-        return "không có dữ liệu"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return "không có dữ liệu" if value is None else format_number(value, decimals)
+
+
+STATUS_LABELS = {"green": "xanh / green", "amber": "vàng / amber", "red": "đỏ / red"}
+
+
+def _status(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", "không đánh giá / none")
+
+
+def _with_unit(text: str, unit: str) -> str:
+    """`94,3%` but `1.234 hồ sơ` (vi-VN writes the percent sign without a space)."""
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 @app.command("show")
@@ -113,9 +123,9 @@ def show(
         except KpiQueryError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-    unit = result.unit_vi
+    value = _with_unit(_format(result.value, kpi.decimals), result.unit_vi)
     typer.echo(f"{result.name_vi} ({result.name_en})")
-    typer.echo(f"  kỳ {result.period}, địa bàn {result.area}: {_format(result.value, kpi.decimals)} {unit}")
+    typer.echo(f"  kỳ {result.period}, địa bàn {result.area}: {value}")
     if result.observed_period:
         typer.echo(f"  số liệu kỳ: {result.observed_period}")
     typer.echo(f"  kỳ so sánh {result.previous_period}: {_format(result.previous, kpi.decimals)}")
@@ -123,14 +133,11 @@ def show(
         typer.echo(f"  chênh lệch: {'+' if result.delta >= 0 else ''}{_format(result.delta, kpi.decimals)}")
     if result.target is not None:
         typer.echo(f"  chỉ tiêu: {_format(result.target, kpi.decimals)}")
-    typer.echo(f"  trạng thái: {result.status}")
-    as_of_text = "—"
-    if result.data_as_of:
-        as_of_text = result.data_as_of.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-    typer.echo(f"  dữ liệu đến: {as_of_text}{' (cũ)' if result.stale else ''}")
+    typer.echo(f"  trạng thái: {_status(result.status)}")
+    typer.echo(f"  dữ liệu đến: {format_datetime(result.data_as_of)}{' (cũ)' if result.stale else ''}")
     for row in result.rows:
         rank = f"{row.rank:>3}" if row.rank else "  -"
-        typer.echo(f"  {rank}. {row.label:<40} {_format(row.value, kpi.decimals):>16}  {row.status}")
+        typer.echo(f"  {rank}. {row.label:<40} {_format(row.value, kpi.decimals):>16}  {_status(row.status)}")
 
 
 @app.command("refresh")

@@ -51,45 +51,38 @@ rollup_state = Table(
 DIMENSION_TYPES = {"text": Text, "int": SmallInteger, "bool": Boolean}
 
 
-def rollup_table(name: str, dims: dict[str, str], sums: tuple[str, ...]) -> Table:
-    """The table of one rollup: period_start, the dimensions, n and one sum per summable column."""
+def _aggregate_table(name: str, keys: list[Column], dims: dict[str, str], extra: list[Column]) -> Table:
+    """A rollup-shaped table (keys, dimensions, n, extra columns), defined once per metadata."""
     existing = metadata.tables.get(f"{SCHEMA}.{name}")
     if existing is not None:
         return existing
     return Table(
         name,
         metadata,
-        Column("period_start", Date, nullable=False),
+        *keys,
         *(Column(dim, DIMENSION_TYPES[kind]) for dim, kind in dims.items()),
         Column("n", BigInteger, nullable=False),
-        *(Column(f"sum_{column}", Numeric) for column in sums),
+        *extra,
+    )
+
+
+def rollup_table(name: str, dims: dict[str, str], sums: tuple[str, ...]) -> Table:
+    """The table of one rollup: period_start, the dimensions, n and one sum per summable column."""
+    return _aggregate_table(
+        name,
+        [Column("period_start", Date, nullable=False)],
+        dims,
+        [Column(f"sum_{column}", Numeric) for column in sums],
     )
 
 
 def open_table(name: str, dims: dict[str, str]) -> Table:
     """The table of one snapshot rollup: open rows by local due day (NULL: no deadline) and dimensions."""
-    existing = metadata.tables.get(f"{SCHEMA}.{name}")
-    if existing is not None:
-        return existing
-    return Table(
-        name,
-        metadata,
-        Column("due_day", Date),
-        *(Column(dim, DIMENSION_TYPES[kind]) for dim, kind in dims.items()),
-        Column("n", BigInteger, nullable=False),
-    )
+    return _aggregate_table(name, [Column("due_day", Date)], dims, [])
 
 
 def history_table(name: str, dims: dict[str, str]) -> Table:
     """Open rows at past month starts (local midnight), by clamped due day and dimensions."""
-    existing = metadata.tables.get(f"{SCHEMA}.{name}")
-    if existing is not None:
-        return existing
-    return Table(
-        name,
-        metadata,
-        Column("moment_day", Date, nullable=False),
-        Column("due_day", Date),
-        *(Column(dim, DIMENSION_TYPES[kind]) for dim, kind in dims.items()),
-        Column("n", BigInteger, nullable=False),
+    return _aggregate_table(
+        name, [Column("moment_day", Date, nullable=False), Column("due_day", Date)], dims, []
     )

@@ -1,5 +1,9 @@
 """Reporting periods: parse `2026`, `2026-Q3`, `2026-10`, `2026-W42`, `2026-10-05` or a date range.
 
+Vietnamese reports also use cumulative kinds: `2026-6M` (6 tháng đầu năm), `2026-9M` (9 tháng đầu năm),
+`2026-YTD` (từ đầu năm đến nay: 1 January to today, or the whole year once it is over) and custom
+ranges `2026-01-05..2026-03-20` (both days inclusive).
+
 A period is a half-open interval of local dates `[start, end)`. Its bounds as instants are local
 midnight in Asia/Ho_Chi_Minh, so a dossier received at 23:30 on 31/10 belongs to October.
 """
@@ -21,6 +25,10 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTHS_TO_DATE = re.compile(r"^(\d{4})-(6|9)M$", re.IGNORECASE)
+_YTD = re.compile(r"^(\d{4})-YTD$", re.IGNORECASE)
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+CUMULATIVE_GRAINS = ("6M", "9M", "ytd")
 
 
 class PeriodError(ValueError):
@@ -101,6 +109,23 @@ def date_range(start: date, end_inclusive: date) -> Period:
     return Period(start, end_inclusive + timedelta(days=1), "range", label)
 
 
+def first_months(year_number: int, months: int) -> Period:
+    """The first 6 or 9 months of a year (`2026-6M`, `2026-9M`)."""
+    start = date(year_number, 1, 1)
+    return Period(start, _add_months(start, months), f"{months}M", f"{year_number:04d}-{months}M")
+
+
+def year_to_day(year_number: int, today: date) -> Period:
+    """`2026-YTD`: 1 January to `today` inclusive; a past year is whole, a future year only its first day."""
+    start = date(year_number, 1, 1)
+    end = min(max(today + timedelta(days=1), start + timedelta(days=1)), date(year_number + 1, 1, 1))
+    return Period(start, end, "ytd", f"{year_number:04d}-YTD")
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
 def _as_date(value: date | str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -112,8 +137,10 @@ def _as_date(value: date | str) -> date:
         raise PeriodError(f"expected a date such as 2026-10-05, got {value!r}") from exc
 
 
-def parse_period(value: str | Period | tuple[date | str, date | str]) -> Period:
-    """A period from its code, or a `(first day, last day)` range (both inclusive)."""
+def parse_period(value: str | Period | tuple[date | str, date | str], *, today: date | None = None) -> Period:
+    """A period from its code, or a `(first day, last day)` range (both inclusive).
+
+    `today` (default: today in Asia/Ho_Chi_Minh) only matters for `YYYY-YTD`."""
     if isinstance(value, Period):
         return value
     if isinstance(value, tuple | list):
@@ -132,10 +159,17 @@ def parse_period(value: str | Period | tuple[date | str, date | str]) -> Period:
             return week(int(match[1]), int(match[2]))
         if _DAY.match(text):
             return day(date.fromisoformat(text))
+        if match := _MONTHS_TO_DATE.match(text):
+            return first_months(int(match[1]), int(match[2]))
+        if match := _YTD.match(text):
+            return year_to_day(int(match[1]), today or local_today())
+        if match := _RANGE.match(text):
+            return date_range(date.fromisoformat(match[1]), date.fromisoformat(match[2]))
     except ValueError as exc:
         raise PeriodError(f"invalid period {text!r}: {exc}") from exc
     raise PeriodError(
-        f"expected a period such as 2026, 2026-Q3, 2026-10, 2026-W42 or 2026-10-05, got {text!r}"
+        "expected a period such as 2026, 2026-Q3, 2026-10, 2026-W42, 2026-10-05, 2026-6M, 2026-9M, "
+        f"2026-YTD or 2026-01-01..2026-03-31, got {text!r}"
     )
 
 
@@ -168,6 +202,9 @@ def previous_period(period: Period) -> Period:
         return week(iso.year, iso.week)
     if period.grain == "day":
         return day(period.start - timedelta(days=1))
+    if period.grain in ("6M", "9M"):  # the same number of months just before
+        months = int(period.grain[0])
+        return date_range(_add_months(period.start, -months), period.start - timedelta(days=1))
     return date_range(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
 
 
@@ -186,6 +223,8 @@ def same_period_last_year(period: Period) -> Period:
             return week(iso.year - 1, 52)
     if period.grain == "day":
         return day(_shift_year(period.start, -1))
+    if period.grain in ("6M", "9M"):
+        return first_months(period.start.year - 1, int(period.grain[0]))
     return date_range(_shift_year(period.start, -1), _shift_year(period.end - timedelta(days=1), -1))
 
 

@@ -11,6 +11,8 @@ What the wild sends, and what we do with it (protocols §7.1):
   `dd/MM/yyyy HH:mm[:ss]` from spreadsheet exports, ISO 8601 (with or without an offset, iGate's
   `+0700` without a colon) and real spreadsheet date cells. Empty strings mean "no date".
   Anything else is a bad record: silently dropping a deadline would change the on-time KPI.
+  A deadline (`NgayHenTra`) given as a date only means the end of that local day (`due_date_only`;
+  see :mod:`ioc.workdays`).
 * `TrangThaiHoSo` as a string (`"4"`, `"04"`) or a number (`4`, `4.0`): an int 1–10, else rejected.
 * `KenhThucHien` `1` in person, `2` online, `3` postal; missing → unknown (NULL); any other code is
   rejected (or NULL with `unknown_channel="null"`).
@@ -26,13 +28,14 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ioc.connector import PERSONAL_FIELDS, drop_personal_fields
+from ioc.workdays import END_OF_DAY
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
@@ -70,6 +73,7 @@ CHANNELS = {1: "in_person", 2: "online", 3: "postal"}
 
 
 _DAY_FIRST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
+_DATE_ONLY = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}")
 _TRAILING_ZERO = re.compile(r"\.0+$")
 
 
@@ -129,15 +133,38 @@ def _scalar_text(value: Any) -> str | None:
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """DVCQG dates → tz-aware local timestamps, plus a mask of values that are not dates."""
+    stamps, bad, _ = _parse_dates(values)
+    return stamps, bad
+
+
+def parse_due_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Deadlines (`NgayHenTra`): like :func:`parse_dates`, plus a mask of the values given as a date
+    only, which mean the end of that local day (:func:`ioc.workdays.end_of_day`: 23:59:59.999999).
+
+    Date only: `yyyyMMdd`, `dd/MM/yyyy`, `yyyy-MM-dd`, a date cell, and a spreadsheet or database
+    date-time with no zone at exactly 00:00:00 (a workbook's date cell reads so; no one-stop system
+    sets a deadline at midnight). A time written out in text (`20261019000000`) is kept as given.
+    """
+    stamps, bad, date_only = _parse_dates(values)
+    date_only &= stamps.notna()
+    stamps = stamps.mask(date_only, stamps + END_OF_DAY)
+    return stamps, bad, date_only
+
+
+def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(local timestamps, not-a-date mask, given-without-a-time mask)."""
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[us, {LOCAL_TZ}]")
+    date_only = pd.Series(False, index=values.index)
     if pd.api.types.is_datetime64_any_dtype(values):  # already date-times (a database, a workbook)
         if getattr(values.dt, "tz", None) is None:
+            date_only = values.notna() & values.eq(values.dt.normalize())
             values = values.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
-        return values.dt.tz_convert(LOCAL_TZ).astype(out.dtype), pd.Series(False, index=values.index)
+        stamps = values.dt.tz_convert(LOCAL_TZ).astype(out.dtype)
+        return stamps, pd.Series(False, index=values.index), date_only
     blank = _blank(values)
     cells = values[~blank]
     if cells.empty:
-        return out, pd.Series(False, index=values.index)
+        return out, pd.Series(False, index=values.index), date_only
     native = cells.map(lambda v: isinstance(v, datetime | date | pd.Timestamp))
     text = _as_text(cells.where(~native))
     done = pd.Series(False, index=cells.index)
@@ -146,12 +173,15 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         stamps = cells[native].map(_naive_local)
         parsed[native] = pd.to_datetime(stamps.tolist()).as_unit("us")
         done |= native
+        date_only[cells.index[native]] = cells[native].map(_native_date_only).to_numpy(dtype=bool)
     for fmt, length in (("%Y%m%d%H%M%S", 14), ("%Y%m%d%H%M", 12), ("%Y%m%d", 8)):
         todo = ~done & text.str.fullmatch(rf"\d{{{length}}}").fillna(False)
         if todo.any():
             got = pd.to_datetime(text[todo], format=fmt, errors="coerce")
             parsed[todo] = got.astype("datetime64[us]")
             done |= todo & got.reindex(todo.index).notna()
+            if length == 8:
+                date_only[cells.index[todo]] = True
     rest = ~done & text.notna()
     if rest.any():
         others = [_parse_other(t) for t in text[rest]]
@@ -159,11 +189,18 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             "datetime64[us]"
         )
         done |= rest & parsed.notna()
+        date_only[cells.index[rest]] = text[rest].str.fullmatch(_DATE_ONLY).fillna(False).to_numpy(dtype=bool)
     local = parsed.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
     out[cells.index] = local
     bad = pd.Series(False, index=values.index)
     bad[cells.index] = ~done | local.isna()
-    return out, bad
+    return out, bad, date_only & ~bad
+
+
+def _native_date_only(value: datetime | date) -> bool:
+    if not isinstance(value, datetime):
+        return True
+    return value.tzinfo is None and value.time() == time()
 
 
 def _naive_local(value: datetime | date) -> datetime:
@@ -257,7 +294,11 @@ def parse_frame(
         out["org_unit_code"] = department.map(mapping.org_unit_codes.get, na_action="ignore").astype("string")
 
     for name, target in DATE_FIELDS.items():
-        values, bad = parse_dates(column(name))
+        if name == DUE:
+            values, bad, date_only = parse_due_dates(column(name))
+            out["due_date_only"] = date_only
+        else:
+            values, bad = parse_dates(column(name))
         out[target] = values
         add(bad, f"{name}: not a date (expected yyyyMMddHHmmss)")
     add(_blank(column(RECEIVED)), f"{RECEIVED}: missing")

@@ -152,6 +152,10 @@ class Dossier(Base):
     )
     received_at: Mapped[datetime] = mapped_column(comment="NgayTiepNhan")
     due_at: Mapped[datetime | None] = mapped_column(comment="NgayHenTra")
+    due_date_only: Mapped[bool] = mapped_column(
+        server_default=text("false"),
+        comment="NgayHenTra came as a date only: due_at is the end of that local day (ioc.workdays)",
+    )
     finished_at: Mapped[datetime | None] = mapped_column(comment="NgayKetThucXuLy")
     returned_at: Mapped[datetime | None] = mapped_column(comment="NgayTra")
     status: Mapped[int] = mapped_column(SmallInteger, comment="TrangThaiHoSo 1–10")

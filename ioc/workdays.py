@@ -1,20 +1,35 @@
-"""Working-day calendar for statutory deadlines: weekends and Vietnamese public holidays.
+"""Working-day calendar for statutory deadlines, and the rule for due dates given without a time.
 
 Deadlines of administrative procedures are counted in working days (Saturday and Sunday off, plus
 public holidays such as Tết, 30/4, 1/5 and 2/9 from the `holidays` package). The province can add
 days off and compensatory working days in config (`calendar:`).
+
+**Due dates without a time** (`NgayHenTra` = `20261019`): the deadline is the END of that local day
+(Asia/Ho_Chi_Minh). It is stored as the last microsecond of the day, 23:59:59.999999 local
+(:func:`end_of_day`), so every path keeps the plain timestamp comparisons of Decision 766/OpenCPS:
+on time when `finished_at <= due_at`, overdue at `moment` when `due_at < moment`, and the local date
+of `due_at` is still the due day (rollups group by it). `dossier.due_date_only` records that the
+source gave a date only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 
 import holidays as holiday_lib
 
 from ioc.config import CalendarConfig
+
+#: What a date-only deadline is stored as, from the local midnight that starts its day.
+END_OF_DAY = timedelta(days=1) - timedelta(microseconds=1)
+
+
+def end_of_day(day: date, tz: tzinfo) -> datetime:
+    """The deadline a date-only due date means: the last microsecond of `day` in local time `tz`."""
+    return datetime.combine(day, time.max, tzinfo=tz)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -27,6 +27,7 @@ def test_fixture_record_maps_to_dossier_columns() -> None:
     assert row["department_code"] == RECORD["DonViXuLy"]
     assert row["received_at"] == local("2025-07-14 08:30:15")
     assert row["due_at"] == local("2025-07-28 17:00:00")
+    assert row["due_date_only"] is False
     assert row["finished_at"] is None and row["returned_at"] is None
     assert row["status"] == 4
     assert row["channel"] == "online"
@@ -54,6 +55,66 @@ def test_dates_in_the_forms_seen_are_local_time(value: object, expected: str) ->
     row = parse_record({**RECORD, "NgayTiepNhan": value})
     assert isinstance(row, dict), row
     assert row["received_at"] == local(expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "20261019",
+        20261019,
+        "19/10/2026",
+        "19-10-2026",
+        "2026-10-19",
+        date(2026, 10, 19),
+        datetime(2026, 10, 19),
+    ],
+)
+def test_a_date_only_deadline_is_the_end_of_that_local_day(value: object) -> None:
+    row = parse_record({**RECORD, "NgayHenTra": value})
+    assert isinstance(row, dict), row
+    assert row["due_at"] == local("2026-10-19 23:59:59.999999")
+    assert row["due_date_only"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20261019170000", "2026-10-19 17:00:00"),
+        ("20261019000000", "2026-10-19 00:00:00"),  # a time written out is kept, even midnight
+        ("202610190830", "2026-10-19 08:30:00"),
+        ("19/10/2026 17:00", "2026-10-19 17:00:00"),
+        ("2026-10-19T17:00:00+0700", "2026-10-19 17:00:00"),
+        (datetime(2026, 10, 19, 17, 0), "2026-10-19 17:00:00"),
+    ],
+)
+def test_a_deadline_with_a_time_is_kept_as_given(value: object, expected: str) -> None:
+    row = parse_record({**RECORD, "NgayHenTra": value})
+    assert isinstance(row, dict), row
+    assert row["due_at"] == local(expected)
+    assert row["due_date_only"] is False
+
+
+def test_only_the_deadline_moves_to_the_end_of_the_day() -> None:
+    row = parse_record({**RECORD, "NgayTiepNhan": "20261015", "NgayKetThucXuLy": "20261019"})
+    assert isinstance(row, dict), row
+    assert row["received_at"] == local("2026-10-15 00:00:00")
+    assert row["finished_at"] == local("2026-10-19 00:00:00")
+
+
+def test_date_only_deadlines_in_a_frame_of_mixed_forms() -> None:
+    rows, rejects = parse_records(
+        [
+            {**RECORD, "MaHoSo": "A", "NgayHenTra": "20261019"},
+            {**RECORD, "MaHoSo": "B", "NgayHenTra": "20261019083000"},
+            {**RECORD, "MaHoSo": "C", "NgayHenTra": ""},
+            {**RECORD, "MaHoSo": "D", "NgayHenTra": "19/10/2026"},
+        ]
+    )
+    assert rejects == []
+    assert rows["due_date_only"].tolist() == [True, False, False, True]
+    assert rows["due_at"].iloc[1] == local("2026-10-19 08:30:00")
+    assert pd.isna(rows["due_at"].iloc[2])
+    assert rows["due_at"].iloc[3] == local("2026-10-19 23:59:59.999999")
 
 
 @pytest.mark.parametrize("value", ["2025-13-45", "20251345000000", "hôm qua", "2025071408301", "31/02/2025"])

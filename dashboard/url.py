@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ioc.kpi.periods import PeriodError, month, parse_period
 
-COMPARES = ("previous", "same_period_last_year", "none")
+COMPARES = ("previous_period", "same_period_last_year", "none")
 LANGUAGES = ("vi", "en")
 PARTS = ("value", "numerator", "denominator")
 # filter field -> query key; the order of this table is the order in the query string
@@ -51,7 +51,7 @@ class Filters:
     """What a desktop view is filtered by. `area` None is the whole province."""
 
     period: str
-    compare: str = "previous"
+    compare: str = "previous_period"
     area: str | None = None
     department: str | None = None
     procedure: str | None = None
@@ -100,12 +100,12 @@ def parse_filters(query: Mapping[str, object] | str, today: date) -> Filters:
         period = parse_period(period, today=today).label if period else default_period(today)
     except PeriodError:
         period = default_period(today)
-    compare = values.get(KEYS["compare"], "previous")
+    compare = values.get(KEYS["compare"], "previous_period")
     lang = values.get(KEYS["lang"], "vi")
     codes = {name: _code(values.get(KEYS[name])) for name in ("area", *ROW_FILTERS)}
     return Filters(
         period=period,
-        compare=compare if compare in COMPARES else "previous",
+        compare=compare if compare in COMPARES else "previous_period",
         lang=lang if lang in LANGUAGES else "vi",
         **codes,
     )

@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ioc.wall.config import WallConfig
+
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 CONFIG_ENV = "IOC_CONFIG"
 
@@ -125,6 +127,7 @@ class Settings(_Strict):
     kpi_dir: Path = Path("kpi_definitions")
     drop_dir: Path = Path("var/drop")
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    wall: WallConfig = WallConfig()
 
     source_file: Path | None = Field(default=None, exclude=True)
 

@@ -29,6 +29,7 @@ from ioc.kpi import KpiLibrary, load_library
 from ioc.kpi import rollup as rollups
 from ioc.kpi.engine import KpiQueryError, compute
 from ioc.kpi.periods import LOCAL_TZ
+from ioc.kpi.selection import selection
 from ioc.load import load_batch
 from ioc.models import Department, Dossier, Incident, IndicatorObservation, OrgUnit, Procedure
 from ioc.workdays import WorkCalendar
@@ -515,3 +516,67 @@ def test_refresh_after_a_load_rebuilds_only_the_changed_periods(
         connection.execute(text("UPDATE kpi.rollup_state SET refreshed_at = refreshed_at - interval '1 day'"))
     rollups.after_load(dossiers, "test", frozenset({"dossier"}))
     assert _october_row_version(dossiers) != october
+
+
+# -------------------------------------------- selection: the rows a number counts (drill-down)
+
+
+def _codes(engine: Engine, library: KpiLibrary, kpi: str, period: str, area: str, **options) -> list[str]:
+    with engine.connect() as connection:
+        sel = selection(connection, library, kpi, period, area, **options)
+        query = sel.select(sel.table.c.code).order_by(sel.table.c.code)
+        return list(connection.execute(query).scalars())
+
+
+def test_selection_count_rows_in_period_and_area_subtree(dossiers: Engine, library: KpiLibrary) -> None:
+    assert _codes(dossiers, library, "dossiers_received", "2026-10", "66") == [
+        "d1", "d2", "d3", "d4", "d6", "d7", "d8", "d9"
+    ]  # fmt: skip
+    # 66001 with 66003 merged into it
+    assert _codes(dossiers, library, "dossiers_received", "2026-10", "66001") == [
+        "d1", "d2", "d3", "d4", "d8"
+    ]  # fmt: skip
+    assert compute(dossiers, library, "dossiers_received", "2026-10", "66001").value == 5
+
+
+def test_selection_ratio_parts(dossiers: Engine, library: KpiLibrary) -> None:
+    numerator = _codes(dossiers, library, "dossiers_on_time_rate", "2026-10", "66", part="numerator")
+    denominator = _codes(dossiers, library, "dossiers_on_time_rate", "2026-10", "66", part="denominator")
+    assert numerator == ["d1", "d5", "d6", "d7", "d8"]
+    assert denominator == ["d1", "d2", "d5", "d6", "d7", "d8", "d9"]
+    assert _codes(dossiers, library, "dossiers_on_time_rate", "2026-10", "66") == denominator
+    rate = compute(dossiers, library, "dossiers_on_time_rate", "2026-10", "66").value
+    assert rate == pytest.approx(len(numerator) / len(denominator) * 100)
+
+
+def test_selection_snapshot_rows_at_their_moment(dossiers: Engine, library: KpiLibrary) -> None:
+    late_october = at("2026-10-30", "12:00")
+    assert _codes(dossiers, library, "dossiers_open_overdue", "2026-10", "66", now=late_october) == ["d3"]
+    assert _codes(dossiers, library, "dossiers_due_soon", "2026-10", "66", now=late_october) == ["d4"]
+    early = at("2026-10-08", "12:00")
+    assert _codes(dossiers, library, "dossiers_due_soon", "2026-10", "66", as_of=early) == ["d2", "d3", "d8"]
+    with dossiers.connect() as connection:
+        sel = selection(connection, library, "dossiers_open_overdue", "2026-10", "66", now=late_october)
+        assert sel.moment == late_october
+
+
+def test_selection_derived_columns_join_their_calendar(dossiers: Engine, library: KpiLibrary) -> None:
+    with dossiers.connect() as connection:
+        kpi = "dossiers_avg_processing_days"
+        sel = selection(connection, library, kpi, "2026-10", "66", part="numerator")
+        assert sel.measure == "processing_days"
+        days = sel.column("processing_days")
+        rows = connection.execute(sel.select(sel.table.c.code, days).order_by(sel.table.c.code)).all()
+    assert [(code, int(value)) for code, value in rows] == [
+        ("d1", 4), ("d2", 6), ("d5", 5), ("d6", 5), ("d7", 7), ("d8", 5), ("d9", 1)
+    ]  # fmt: skip
+
+
+def test_selection_errors(dossiers: Engine, library: KpiLibrary) -> None:
+    with dossiers.connect() as connection:
+        with pytest.raises(KpiQueryError, match="no part"):
+            selection(connection, library, "dossiers_received", "2026-10", "66", part="numerator")
+        with pytest.raises(KpiQueryError, match="growth"):
+            selection(connection, library, "dossiers_received_growth", "2026-10", "66")
+        with pytest.raises(KpiQueryError, match="unknown area"):
+            selection(connection, library, "dossiers_received", "2026-10", "99")

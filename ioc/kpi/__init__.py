@@ -6,6 +6,8 @@ Public API, used by the dashboard and briefings:
   name the file, KPI id and field of every problem.
 * :func:`ioc.kpi.engine.compute` (engine or connection, library, kpi_id, period, area, breakdown=None,
   as_of=None) → :class:`KpiResult` (value, previous, delta, target, status, unit, data age, ranked rows).
+* :func:`ioc.kpi.selection.selection` (connection, library, kpi_id, period, area, part=…) → the
+  dataset, FROM clause and WHERE conditions of the rows a number counts (drill-down).
 * :func:`ioc.kpi.rollup.refresh` (connection) rebuilds the rollup tables after loads.
 """
 

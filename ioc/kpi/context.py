@@ -1,0 +1,58 @@
+"""What one computation carries around: the connection, the library, the area, the moment, rollup state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ioc.kpi.periods import Period
+from ioc.kpi.rollup import RollupState
+from ioc.kpi.rollup import state as rollup_state
+from ioc.kpi.spec import KpiLibrary
+
+
+class KpiQueryError(ValueError):
+    """A question the engine cannot answer: unknown KPI or area, a breakdown the KPI does not allow."""
+
+
+#: A breakdown's values by key (area code, department code, channel…); None is "no data".
+Rows = dict[Any, float | None]
+
+
+@dataclass
+class Computed:
+    """One KPI's value (and breakdown rows) for one period, and how it was computed."""
+
+    value: float | None
+    rows: Rows | None = None
+    observed_period: str | None = None
+    path: str = "raw"
+
+
+@dataclass
+class Context:
+    connection: Connection
+    library: KpiLibrary
+    area: str
+    area_is_root: bool
+    as_of: datetime | None
+    now: datetime
+    use_rollups: bool
+    _states: dict[str, RollupState] = field(default_factory=dict)
+
+    def dataset_state(self, dataset: str) -> RollupState:
+        if dataset not in self._states:
+            self._states[dataset] = rollup_state(self.connection, dataset)
+        return self._states[dataset]
+
+    def moment(self, period: Period) -> datetime:
+        """The instant a snapshot KPI is measured at: the period's end, or earlier (as_of / now)."""
+        limit = self.as_of or self.now
+        return min(period.end_at, limit)
+
+
+def number(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,51 @@
+"""Growth and derived KPIs, computed from other KPIs; :func:`evaluate` dispatches on a KPI's type."""
+
+from __future__ import annotations
+
+from ioc.kpi import expressions
+from ioc.kpi.context import Computed, Context
+from ioc.kpi.facts import facts, ratio
+from ioc.kpi.periods import Period, compare_period
+from ioc.kpi.series import series
+from ioc.kpi.spec import Kpi
+
+
+def _growth(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+    base = ctx.library.get(kpi.base or "")
+    now = evaluate(ctx, base, period, breakdown)
+    before = evaluate(ctx, base, compare_period(period, kpi.compare), breakdown)
+
+    def growth(a: float | None, b: float | None) -> float | None:
+        change = ratio(a, b, 100.0)
+        return None if change is None else change - 100.0
+
+    rows = None
+    if breakdown:
+        rows = {key: growth(value, (before.rows or {}).get(key)) for key, value in (now.rows or {}).items()}
+    return Computed(growth(now.value, before.value), rows, now.observed_period, path="derived")
+
+
+def _derived(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+    names = sorted(kpi.references())
+    expression = kpi.expression or ""
+    inputs = {name: evaluate(ctx, ctx.library.get(name), period, breakdown) for name in names}
+    value = expressions.evaluate(expression, {n: c.value for n, c in inputs.items()})
+    rows = None
+    if breakdown:
+        keys = set().union(*(set(c.rows or {}) for c in inputs.values()))
+        rows = {
+            key: expressions.evaluate(expression, {n: (c.rows or {}).get(key) for n, c in inputs.items()})
+            for key in keys
+        }
+    observed = max((c.observed_period for c in inputs.values() if c.observed_period), default=None)
+    return Computed(value, rows, observed, path="derived")
+
+
+def evaluate(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+    if kpi.type == "latest":
+        return series(ctx, kpi, period, breakdown)
+    if kpi.type == "growth":
+        return _growth(ctx, kpi, period, breakdown)
+    if kpi.type == "derived":
+        return _derived(ctx, kpi, period, breakdown)
+    return facts(ctx, kpi, period, breakdown)

@@ -16,7 +16,8 @@ changes since that time minus `overlap`. Without `since_param` every run pulls e
 upsert makes that harmless).
 
 Folder (`folder`, default `<drop_dir>/<source>/` when no `url` is set; `drop: true` reads it as well
-as the URL): `.json` (a list or `{"data": [...]}`), `.csv`, `.xlsx`; see :mod:`connectors.files`.
+as the URL): `.json` (a list or `{"data": [...]}`), `.csv`, `.xlsx`; see :mod:`connectors.drop` for the
+folder's rules (regular files only, limits, `done/` / `failed/`, retention).
 
 Personal fields are dropped before anything leaves the connector, rejects included.
 """
@@ -32,18 +33,20 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 from pydantic import Field, field_validator
 
-from connectors.dvcqg import CODE, DossierMapping, latest_change, parse_dates, parse_frame, parse_records
-from connectors.files import (
+from connectors.drop import (
     BrokenFile,
+    DropFile,
+    DropOptions,
+    Rejects,
     drop_folder,
-    move_done,
-    move_failed,
     pending_files,
+    read_drop_folder,
     read_json_records,
     table_chunks,
 )
+from connectors.dvcqg import CODE, DossierMapping, latest_change, parse_dates, parse_frame, parse_records
 from ioc.config import parse_duration, secret
-from ioc.connector import Batch, CheckResult, Connector, ConnectorOptions, SourceError
+from ioc.connector import Batch, CheckResult, Connector, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ DROP_SUFFIXES = (".json", ".csv", ".xlsx", ".xlsm")
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 
-class DossiersOptions(ConnectorOptions):
+class DossiersOptions(DropOptions):
     url: str | None = None
     records_path: str = "data"
     page_param: str = "page"
@@ -69,10 +72,6 @@ class DossiersOptions(ConnectorOptions):
     overlap: str = "2d"
     field_map: dict[str, str] = Field(default_factory=dict, description="source field (dotted) → DVCQG name")
     drop: bool | None = Field(default=None, description="read the drop folder (default: when no url)")
-    folder: Path | None = None
-    sheet: str | int = 0
-    settle_seconds: float = Field(default=5.0, ge=0)
-    chunk_rows: int = Field(default=50_000, ge=1)
     department_codes: dict[str, str] = Field(default_factory=dict, description="DonViXuLy → department")
     org_unit_codes: dict[str, str] = Field(default_factory=dict, description="department → org unit")
     unknown_channel: Literal["reject", "null"] = "reject"
@@ -137,8 +136,9 @@ class DossiersConnector(Connector):
         if self.options.url:
             yield from self._read_http(None if full else cursor)
         if self.reads_folder:
-            for path in pending_files(self.folder, DROP_SUFFIXES, self.options.settle_seconds):
-                yield from self._read_file(path)
+            yield from read_drop_folder(
+                self.folder, self.options, DROP_SUFFIXES, "dossier", self._file_batches
+            )
 
     # ----------------------------------------------------------------------- HTTP
 
@@ -230,32 +230,20 @@ class DossiersConnector(Connector):
 
     # ----------------------------------------------------------------------- folder
 
-    def _read_file(self, path: Path) -> Iterator[Batch]:
-        yielded = 0
-        try:
-            for rows, rejects in self._file_batches(path):
-                yield Batch("dossier", rows, rejects=rejects, description=path.name)
-                yielded += 1
-        except BrokenFile as exc:
-            note = f" (after {yielded} batch(es) were loaded)" if yielded else ""
-            move_failed(path, f"{exc}{note}")
-            return
-        move_done(path)  # runs only once the runner committed the last batch and asked for more
-
-    def _file_batches(self, path: Path) -> Iterator[tuple[pd.DataFrame, list[tuple[dict[str, Any], str]]]]:
-        if path.suffix.lower() == ".json":
-            records = read_json_records(path)
+    def _file_batches(self, drop: DropFile) -> Iterator[tuple[pd.DataFrame, Rejects]]:
+        if drop.suffix == ".json":
+            records = read_json_records(drop)
             if records and not any(isinstance(r, Mapping) for r in records):
                 raise BrokenFile("the JSON list holds no records (objects)")
             for start in range(0, max(len(records), 1), self.options.chunk_rows):
                 yield self._parse(records[start : start + self.options.chunk_rows])
             return
         for chunk in table_chunks(
-            path, sheet=self.options.sheet, header_hint=self._has_code, chunk_rows=self.options.chunk_rows
+            drop, sheet=self.options.sheet, header_hint=self._has_code, chunk_rows=self.options.chunk_rows
         ):
             frame = chunk.rename(columns=lambda c: self.options.field_map.get(str(c).strip(), str(c).strip()))
             if not self._has_code([str(c).lower() for c in frame.columns]):
-                raise BrokenFile(f"no {CODE} column; the file has {list(chunk.columns)}")
+                raise BrokenFile(f"no {CODE} column (the file has {len(chunk.columns)} other column(s))")
             yield parse_frame(frame, self.mapping)
 
     def _has_code(self, headers: list[str]) -> bool:

@@ -212,7 +212,7 @@ def test_folder_drop_json_csv_xlsx_and_a_broken_file(db: Engine, settings: Setti
     connector = make("dossiers", {"settle_seconds": 0}, settings)
     assert connector.check().ok
     pulled = pull(db, connector)
-    assert (pulled.result.inserted, pulled.result.rejected) == (7, 1)
+    assert (pulled.result.inserted, pulled.result.rejected) == (7, 2)  # a row and the broken file
     assert sorted(p.name for p in (folder / "done").iterdir()) == [
         "a_list.json",
         "b_envelope.json",
@@ -252,7 +252,7 @@ def test_drop_folder_edge_files(db: Engine, settings: Settings) -> None:
     (folder / "~$open.xlsx").write_bytes(b"lock")
     (folder / "copying.json.part").write_text("[", encoding="utf-8")
     pulled = pull(db, make("dossiers", {"settle_seconds": 0}, settings))
-    assert pulled.result.read == 0
+    assert (pulled.result.inserted, pulled.result.rejected) == (0, 3)  # one rejected row per failed file
     reasons = {p.name: p.read_text("utf-8") for p in (folder / "failed").glob("*.reason.txt")}
     assert "no MaHoSo column" in reasons["no_code.csv.reason.txt"]
     assert "empty file" in reasons["empty.csv.reason.txt"]

@@ -103,7 +103,9 @@ def test_incidents_xlsx_and_a_broken_file(db: Engine, settings: Settings) -> Non
     write_incidents(folder / "chay_no.xlsx")
     (folder / "wrong_columns.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     pulled = pull(db, make("files", {**INCIDENTS, "decimal": ","}, settings))
-    assert (pulled.result.inserted, pulled.result.rejected) == (2, 1)
+    # one rejected row, and one for the broken file (so that the run says partial)
+    assert (pulled.result.inserted, pulled.result.rejected) == (2, 2)
+    assert "file wrong_columns.csv moved to failed/: columns not found" in rejected_text(db)
     got = {r["external_id"]: r for r in rows(db, "SELECT * FROM incident")}
     assert (
         got["101"]["reported_at"].isoformat() == "2026-03-01T08:00:00+07:00"

@@ -300,6 +300,35 @@ def _is_sorted(cells: np.ndarray) -> bool:
     return bool(len(cells) < 2 or (np.diff(cells) >= 0).all())
 
 
+def unit_label(unit: Any) -> str | None:
+    """The text of a `category.unit` entry: its `label`, else PxWeb's `base`, else its `symbol`."""
+    if not isinstance(unit, Mapping):
+        return None
+    for key in ("label", "base", "symbol"):
+        text = unit.get(key)
+        if isinstance(text, str) and text.strip():
+            return text.strip()
+    return None
+
+
+def cell_units(data: Dataset, prefer: Sequence[str | None] = ()) -> np.ndarray | None:
+    """The unit of every listed cell, from whichever dimension carries `category.unit` (PxWeb: the
+    contents variable, `ContentsCode`). Dimensions are tried in this order: those named in `prefer`,
+    then `role.metric`, then the rest in `id` order; the first with a unit for the cell's category
+    wins. None when no dimension has units."""
+    metric = data.role.get("metric") if isinstance(data.role.get("metric"), list) else []
+    order = [d for d in (*prefer, *metric, *data.ids) if d in data.ids]
+    out: np.ndarray | None = None
+    for dim_id in dict.fromkeys(order):
+        dim = data.dimension(dim_id)
+        labels = np.array([unit_label(dim.units.get(c)) for c in dim.codes], dtype=object)
+        if not any(label is not None for label in labels):
+            continue
+        cells = labels[data.positions(dim_id)]
+        out = cells if out is None else np.where(out == None, cells, out)  # noqa: E711 (element-wise)
+    return out
+
+
 def read_dimensions(payload: Any) -> tuple[Dimension, ...]:
     """Only the dimensions of a dataset — for metadata responses whose `value` is `[]` (PxWeb v2)."""
     ds = unwrap(payload)

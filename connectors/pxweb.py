@@ -16,6 +16,9 @@ Decisions worth knowing:
   symbol (`..`, `...`) keeps value NULL with the symbol as status. A missing value is never 0.
 * A period text like `Sơ bộ 2024` gives status `provisional` (`Ước tính …`: `estimated`) unless the
   cell has a symbol of its own.
+* Unit: `units` (per indicator) or `unit` from the options; otherwise the table's own
+  `category.unit` (`label`, else PxWeb's `base`) of whichever dimension carries it — usually the
+  contents variable (`ContentsCode`, `role.metric`), not necessarily the indicator's dimension.
 * Variables that are neither indicator, area nor time must resolve to one value (from `selections`,
   or because they have one value), or be left out when the table allows elimination.
 """
@@ -455,19 +458,14 @@ class PxWebConnector(Connector):
         return frame[~dup].reset_index(drop=True), rejects, unmapped
 
     def _units(self, data: jsonstat.Dataset, indicator: np.ndarray) -> Any:
+        """`units` (per indicator) or `unit` from the options, else the table's own units from whichever
+        dimension carries them (the indicator's dimension first, then `role.metric`, then any)."""
         o = self.options
         if o.units:
             return pd.Series(indicator, dtype=object).map(lambda i: o.units.get(i, o.unit)).to_numpy()
-        if o.unit or not o.indicator_dimension or o.indicator_dimension not in data.ids:
+        if o.unit:
             return o.unit
-        dim = data.dimension(o.indicator_dimension)
-        if not dim.units:
-            return None
-        table = []
-        for c in dim.codes:
-            unit = dim.units.get(c) or {}
-            table.append(unit.get("label") or unit.get("base") if isinstance(unit, Mapping) else None)
-        return np.array(table, dtype=object)[data.positions(dim.id)]
+        return jsonstat.cell_units(data, prefer=(o.indicator_dimension,))
 
     def _fingerprint(self) -> str:
         return hashlib.sha256(self.options.model_dump_json().encode()).hexdigest()[:16]

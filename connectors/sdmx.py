@@ -10,8 +10,18 @@ Decisions worth knowing:
   2.0 lets `TIME_PERIOD` values come out of time order.
 * A reported missing value (`null`, usually with `OBS_STATUS` `M`/`L`) stays NULL; the status keeps
   the `OBS_STATUS` code. Non-numeric strings become NULL with the string as status.
-* Observations of a dataset whose `action` is `Delete` (an `updatedAfter` delta) are stored as
-  NULL with status `deleted`: the load path upserts, it never deletes facts.
+* Observations of a dataset whose `action` is `Delete` (an `updatedAfter` delta) may omit their
+  value (`"0": []`). They are stored as NULL with status `deleted` (a tombstone): the load path
+  upserts and has no deletion yet. A Delete series without observations (the whole series) is
+  rejected with a reason. A message may hold several datasets (e.g. Replace + Delete): they load
+  together, and when two datasets give the same observation the later one wins (message order).
+* `UNIT_MULT` (a power of ten, SDMX's CL_UNIT_MULT) is **applied to the value**: 350.154 with
+  UNIT_MULT 3 and UNIT_MEASURE `T` is stored as 350154 `T`. The product is computed in decimal, so
+  no binary rounding noise is stored. An omitted UNIT_MULT takes the attribute's `default`, else 0;
+  one that is not a whole number in -15…15 rejects the observation with a reason.
+* Record-level problems (an observation that is not an array, a value that is not a number, null
+  or a short status text, an attribute index that names no value) become rejected records with a
+  reason; a message whose structure or keys cannot be read raises :class:`SdmxFormatError`.
 * Indicator code: the configured mapping of one dimension's values, a fixed `indicator`, or by
   default `<prefix>.<codes of every dimension but area and time, in key order>` (prefix = flow id),
   which never merges two series.
@@ -25,9 +35,11 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -71,6 +83,9 @@ class SdmxOptions(StatisticsOptions):
     time_dimension: str = "TIME_PERIOD"
     status_attribute: str = "OBS_STATUS"
     unit_attribute: str | None = "UNIT_MEASURE"
+    unit_mult_attribute: str | None = Field(
+        default="UNIT_MULT", description="power-of-ten multiplier applied to the value (None: ignore)"
+    )
     unit: str | None = None
     vintage_attribute: str | None = None
     incremental: bool = True
@@ -85,6 +100,7 @@ class Component:
     values: list[Any] | None
     key_position: int | None = None
     roles: tuple[str, ...] = ()
+    default: Any = None
 
     def value(self, index: Any) -> Any:
         """The code at `index`; components without `values` carry the actual value (SDMX-JSON 2.0)."""
@@ -100,9 +116,10 @@ class Component:
         except (IndexError, TypeError, ValueError):
             raise SdmxFormatError(f"{self.id}: value index {index!r} out of range") from None
         if isinstance(item, Mapping):
-            found = item.get("id", item.get("value", item.get("name")))
-            return _text(found)
-        return item
+            item = _text(item.get("id", item.get("value", item.get("name"))))
+        if isinstance(item, Mapping | list) or item is None:
+            raise SdmxFormatError(f"{self.id}: value {index!r} is not a code")
+        return item if isinstance(item, str) else str(item)
 
 
 def _text(value: Any) -> Any:
@@ -119,12 +136,15 @@ def _components(raw: Any) -> list[Component]:
             raise SdmxFormatError("a component without an id")
         roles = item.get("roles") or ([item["role"]] if item.get("role") else [])
         values = item.get("values")
+        position = item.get("keyPosition")
+        default = item.get("default")
         out.append(
             Component(
                 str(item["id"]),
                 values if isinstance(values, list) else None,
-                item.get("keyPosition"),
-                tuple(roles),
+                position if isinstance(position, int) and not isinstance(position, bool) else None,
+                tuple(str(r) for r in roles) if isinstance(roles, list | tuple) else (),
+                default if isinstance(default, str | int | float) else None,
             )
         )
     return out
@@ -207,22 +227,58 @@ def _indices(key: str, width: int, what: str) -> list[int]:
 
 
 def _attr_values(comps: Sequence[Component], indices: Any) -> dict[str, Any]:
-    if not isinstance(indices, list):
-        return {}
-    return {c.id: c.value(i) for c, i in zip(comps, indices, strict=False)}
+    """`@<id>` → value of each attribute; omitted trailing ones take their `default` (null = unset)."""
+    given = indices if isinstance(indices, list) else []
+    out: dict[str, Any] = {}
+    for n, comp in enumerate(comps):
+        value = comp.value(given[n]) if n < len(given) else comp.default
+        out[f"@{comp.id}"] = None if value is None else str(value)
+    return out
 
 
-def _observation(structure: Structure, prefix: Mapping[str, Any], key: str, obs: Any) -> dict[str, Any]:
-    """One observation `[measures…, attribute indices…]` at `key`, on top of its series' values."""
-    if not isinstance(obs, list) or not obs:
-        raise SdmxFormatError(f"observation {key!r} is not a non-empty array")
+#: Longest text accepted as a value's status symbol (`..`, `n/a`, `confidential`); longer is not a symbol.
+MAX_SYMBOL = 40
+
+
+def _value_problem(value: Any) -> str | None:
+    """Why an observation's value cannot be stored (None when it is a number, null or a short symbol)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"value: a number or null expected, got {type(value).__name__}"
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_SYMBOL or "\x00" in text:
+            return f"value: {len(text)}-character text is neither a number nor a status symbol"
+        return None
+    try:
+        if not math.isfinite(float(value)):
+            return "value: NaN and ±Infinity are not numbers"
+    except OverflowError:
+        return "value: too large"
+    return None
+
+
+def _observation(
+    structure: Structure, prefix: Mapping[str, Any], key: str, obs: Any, deleting: bool
+) -> dict[str, Any]:
+    """One observation `[measures…, attribute indices…]` at `key`, on top of its series' values.
+
+    A problem with the observation itself (not with its key) is returned in `problem`."""
     record = dict(prefix)
     dims = structure.dims["observation"]
     for comp, idx in zip(dims, _indices(key, len(dims), "observation"), strict=True):
         record[comp.id] = comp.value(idx)
-    record["value"] = obs[0]
-    for comp, idx in zip(structure.attrs["observation"], obs[structure.measures :], strict=False):
-        record[f"@{comp.id}"] = comp.value(idx)
+    if not isinstance(obs, list) or (not obs and not deleting):
+        record["value"] = None
+        record["problem"] = "observation: a non-empty array [value, attributes…] expected"
+        return record
+    record["value"] = obs[0] if obs else None
+    record["problem"] = _value_problem(record["value"])
+    try:
+        record.update(_attr_values(structure.attrs["observation"], obs[structure.measures :]))
+    except SdmxFormatError as exc:
+        record["problem"] = f"attribute: {exc}"
     return record
 
 
@@ -232,19 +288,17 @@ def observations(message: Any) -> pd.DataFrame:
     pairs, _ = message_parts(message)
     rows: list[dict[str, Any]] = []
 
-    for structure, ds in pairs:
+    for number, (structure, ds) in enumerate(pairs):
         if not isinstance(ds, Mapping):
             raise SdmxFormatError("a dataSet that is not an object")
-        base: dict[str, Any] = {"action": str(ds.get("action") or "Information")}
+        action = ds.get("action") or "Information"
+        base: dict[str, Any] = {"action": str(action), "dataset": number}
+        deleting = base["action"].lower() == "delete"
         for comp in structure.dims["dataSet"]:
             base[comp.id] = comp.value(0)
-        base.update(
-            {f"@{k}": v for k, v in _attr_values(structure.attrs["dataSet"], ds.get("attributes")).items()}
-        )
+        base.update(_attr_values(structure.attrs["dataSet"], ds.get("attributes")))
         if "series" in ds:
-            series = ds["series"] or {}
-            if not isinstance(series, Mapping):
-                raise SdmxFormatError("`series` must be an object")
+            series = _mapping(ds["series"], "`series`")
             series_dims = structure.dims["series"]
             for skey, item in series.items():
                 prefix = dict(base)
@@ -252,26 +306,69 @@ def observations(message: Any) -> pd.DataFrame:
                     prefix[comp.id] = comp.value(idx)
                 if not isinstance(item, Mapping):
                     raise SdmxFormatError(f"series {skey!r} is not an object")
-                attrs = _attr_values(structure.attrs["series"], item.get("attributes"))
-                prefix.update({f"@{k}": v for k, v in attrs.items()})
-                for okey, obs in (item.get("observations") or {}).items():
-                    rows.append(_observation(structure, prefix, okey, obs))
+                prefix.update(_attr_values(structure.attrs["series"], item.get("attributes")))
+                if deleting and item.get("observations") is None:
+                    problem = "Delete of a whole series (no observations listed) is not supported"
+                    rows.append({**prefix, "value": None, "problem": problem})
+                    continue
+                for okey, obs in _mapping(item.get("observations"), f"series {skey!r} observations").items():
+                    rows.append(_observation(structure, prefix, okey, obs, deleting))
         elif "observations" in ds:
-            for okey, obs in (ds["observations"] or {}).items():
-                rows.append(_observation(structure, base, okey, obs))
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame({"value": [], "action": []})
-    raw = frame["value"].astype(object)
-    numbers = pd.to_numeric(raw, errors="coerce")
+            for okey, obs in _mapping(ds["observations"], "`observations`").items():
+                rows.append(_observation(structure, base, okey, obs, deleting))
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["value", "action", "problem"])
+    raw = frame["value"].astype(object).where(frame["problem"].isna(), None)
+    numbers = pd.to_numeric(raw.map(lambda v: v if isinstance(v, str) else _as_float(v)), errors="coerce")
     is_text = raw.map(lambda v: isinstance(v, str) and v.strip().lower() != "nan") & numbers.isna()
     frame["value_text"] = raw.where(is_text, None)
     frame["value"] = numbers.astype("float64")
     order = [c.id for c in pairs[0][0].all_dimensions()] if pairs else []
+    internal = ("value", "value_text", "action", "dataset", "problem")
     frame.attrs["key_order"] = [c for c in order if c in frame] + [
-        c
-        for c in frame
-        if c not in order and not c.startswith("@") and c not in ("value", "value_text", "action")
+        c for c in frame if c not in order and not c.startswith("@") and c not in internal
     ]
     return frame
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SdmxFormatError(f"{what} must be an object")
+    return value
+
+
+def _as_float(value: Any) -> float | None:
+    """A JSON number as float (huge integers included); None for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+#: Largest |UNIT_MULT| accepted (10^15: quadrillions); anything beyond is a broken message.
+MAX_UNIT_MULT = 15
+
+
+def unit_multipliers(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """UNIT_MULT codes (missing = 0) → integer exponents, and a mask of codes that are not one."""
+    exponents = pd.to_numeric(codes, errors="coerce")
+    whole = exponents.notna() & (exponents % 1 == 0) & (exponents.abs() <= MAX_UNIT_MULT)
+    bad = codes.notna() & ~whole
+    return exponents.where(whole, 0).astype("int64"), bad
+
+
+def apply_unit_mult(values: pd.Series, exponents: pd.Series) -> pd.Series:
+    """value × 10^exponent, computed in decimal (350.154 × 10³ = 350154 exactly, not 350153.99…)."""
+    out = values.copy()
+    scale = exponents.ne(0) & values.notna()
+    out[scale] = [
+        float(Decimal(repr(float(v))).scaleb(int(e)))
+        for v, e in zip(values[scale], exponents[scale], strict=True)
+    ]
+    return out
 
 
 # --------------------------------------------------------------------------- connector
@@ -336,9 +433,15 @@ class SdmxConnector(Connector):
     ) -> tuple[pd.DataFrame, list[tuple[dict[str, Any], str]]]:
         o = self.options
         where = f"GET {response.url}"
-        n = len(frame)
-        if n == 0:
-            return pd.DataFrame(), []
+        rejects: list[tuple[dict[str, Any], str]] = []
+        if "problem" in frame:
+            broken = frame["problem"].notna()
+            rejects += [
+                (_reject_record(row), str(row["problem"])) for row in frame[broken].to_dict(orient="records")
+            ]
+            frame = frame[~broken]
+        if len(frame) == 0:
+            return pd.DataFrame(), rejects
         if o.time_dimension not in frame:
             raise SourceError(f"{where}: the message has no time dimension {o.time_dimension!r}")
         dims = list(frame.attrs.get("key_order") or [])
@@ -375,7 +478,14 @@ class SdmxConnector(Connector):
         status = status.where(status.notna(), frame["value_text"])
         status = status.where(status.notna(), periods["flag"])
         deleted = frame["action"].str.lower().eq("delete")
-        value = frame["value"].mask(deleted)
+        value = frame["value"]
+        mult_col = f"@{o.unit_mult_attribute}" if o.unit_mult_attribute else None
+        bad_mult = pd.Series(False, index=frame.index)
+        if mult_col in frame:
+            exponents, bad_mult = unit_multipliers(frame[mult_col])
+            bad_mult &= ~deleted
+            value = apply_unit_mult(value, exponents)
+        value = value.mask(deleted)
         status = status.mask(deleted, "deleted")
         unit_col = f"@{o.unit_attribute}" if o.unit_attribute else None
         unit = frame[unit_col] if o.unit is None and unit_col in frame else o.unit
@@ -394,7 +504,17 @@ class SdmxConnector(Connector):
                 "vintage": vintage,
             }
         )
-        rejects: list[tuple[dict[str, Any], str]] = []
+        if bad_mult.any():
+            rejects += [
+                (
+                    rec,
+                    f"{o.unit_mult_attribute}: {m!r} is not a whole power of ten within ±{MAX_UNIT_MULT}",
+                )
+                for rec, m in zip(
+                    records[bad_mult].to_dict(orient="records"), frame.loc[bad_mult, mult_col], strict=True
+                )
+            ]
+            records = records[~bad_mult]
         unmapped = records["indicator"].isna()
         if unmapped.any():
             log.info("%s: %d observations of unmapped indicator values skipped", where, int(unmapped.sum()))
@@ -407,12 +527,16 @@ class SdmxConnector(Connector):
         ]
         records = records[~bad]
         key = ["indicator", "org_unit_code", "grain", "period_start"]
-        dup = records.duplicated(subset=key, keep="first")
+        dataset = frame.loc[records.index, "dataset"] if "dataset" in frame else 0
+        dup = records.assign(_dataset=dataset).duplicated(subset=[*key, "_dataset"], keep="first")
         rejects += [
             (rec, "duplicate: two observations map to the same indicator, area and period")
             for rec in records[dup].to_dict(orient="records")
         ]
-        records = records[~dup].sort_values(key, kind="stable").reset_index(drop=True)
+        records = records[~dup]
+        # a later dataset of the same message (e.g. Replace after Delete) supersedes an earlier one
+        records = records[~records.duplicated(subset=key, keep="last")]
+        records = records.sort_values(key, kind="stable").reset_index(drop=True)
         return records, rejects
 
     def read(self, cursor: Mapping[str, Any] | None, *, full: bool = False) -> Iterator[Batch]:
@@ -459,6 +583,19 @@ class SdmxConnector(Connector):
         if rejects:
             message_text += f"; {len(rejects)} observations could not be mapped ({rejects[0][1]})"
         return CheckResult(True, message_text)
+
+
+def _reject_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a rejected observation keeps: its dimension codes and attributes, the value if short."""
+    out = {k: v for k, v in row.items() if k not in ("problem", "value_text") and not _blank(v)}
+    value = out.get("value")
+    if value is not None and (not isinstance(value, int | float | str) or len(str(value)) > MAX_SYMBOL):
+        out["value"] = f"<{type(value).__name__}>"
+    return out
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _as_utc(stamp: Any) -> str | None:

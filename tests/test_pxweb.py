@@ -476,3 +476,60 @@ def test_without_a_config_endpoint_the_max_values_option_applies(settings: Setti
     assert len(fake.posts) >= 2
     assert all(math.prod(len(v) for v in post.values()) <= 6 for post in fake.posts)
     assert sum(len(b.records) for b in batches) == 12
+
+
+NO_INDICATOR_DIMENSION: dict[str, Any] = {"indicator_dimension": None, "indicators": {}}
+V2_UNITS = {
+    "api": "v2",
+    "language": "en",
+    "table": "TAB5444",
+    "area_dimension": "Region",
+    "areas": {"Sweden": "SE", "Stockholm county": "SE01"},
+    "time_dimension": None,
+    "time_values": None,
+}
+
+
+def _scb_mean_age(server: LoopbackServer) -> None:
+    server.route("GET", "/api/v2/config", lambda r: Reply.json(fixture("pxweb_v2_config.json")))
+    server.route("GET", "/api/v2/tables/TAB5444", lambda r: Reply.json(fixture("pxweb_v2_table.json")))
+    server.route(
+        "GET",
+        "/api/v2/tables/TAB5444/metadata",
+        lambda r: Reply.json(fixture("pxweb_v2_metadata_units.json")),
+    )
+    server.route(
+        "POST", "/api/v2/tables/TAB5444/data", lambda r: Reply.json(fixture("pxweb_v2_data_units.json"))
+    )
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        {"indicator_dimension": "Kon", "indicators": {"men": "mean_age_men", "women": "mean_age_women"}},
+        {"indicator": "mean_age_men", "selections": {"Kon": ["men"]}, **NO_INDICATOR_DIMENSION},
+    ],
+)
+def test_unit_comes_from_the_dimension_that_carries_it(
+    db: Engine, settings: Settings, server, roles: dict[str, Any]
+) -> None:
+    """SCB puts the unit on ContentsCode (`category.unit.BE0101G9.base = "år"`), not on the indicator's
+    dimension (here: sex) — and there may be no indicator dimension at all."""
+    _scb_mean_age(server)
+    connector = make(settings, server.url("/api/v2"), **{**V2_UNITS, **roles})
+    batches = list(connector.read(None))
+    assert batches[0].records["unit"].tolist() == ["år"] * len(batches[0].records)
+    load_all(db, batches)
+    assert stored(db, "unit")[("mean_age_men", "SE01", "2025")] == (39.0, None, "år")
+
+
+def test_a_configured_unit_wins_over_the_tables(settings: Settings, server) -> None:
+    _scb_mean_age(server)
+    roles = {
+        "indicator": "mean_age_men",
+        "selections": {"Kon": ["men"]},
+        "unit": "năm",
+        **NO_INDICATOR_DIMENSION,
+    }
+    [batch] = list(make(settings, server.url("/api/v2"), **{**V2_UNITS, **roles}).read(None))
+    assert set(batch.records["unit"]) == {"năm"}

@@ -258,7 +258,16 @@ def test_end_to_end_through_the_runner(db: Engine, server, tmp_path: Path) -> No
     from ioc.runner import run_source
 
     server.route("GET", EXR_PATH, lambda r: Reply.json(fixture("sdmx_data.json")))
-    options = {"base_url": server.url("/rest"), **EXR}
+    settings = _runner_settings(tmp_path, {"base_url": server.url("/rest"), **EXR})
+    policy = RetryPolicy(attempts=2, base_delay=0.01, timeout=2)
+    first = run_source(db, settings, SOURCE, http_policy=policy)
+    assert first.ok and first.rows_inserted == 6, first.error
+    second = run_source(db, settings, SOURCE, http_policy=policy)
+    assert second.ok and second.rows_inserted == second.rows_updated == 0
+    assert server.requests[-1].arg("updatedAfter") == "2025-02-03T09:15:00Z"
+
+
+def _runner_settings(tmp_path: Path, options: dict[str, Any]) -> Settings:
     config = tmp_path / "config.yaml"
     config.write_text(
         json.dumps(
@@ -266,10 +275,82 @@ def test_end_to_end_through_the_runner(db: Engine, server, tmp_path: Path) -> No
         ),
         encoding="utf-8",
     )
-    settings = load_settings(config)
-    policy = RetryPolicy(attempts=2, base_delay=0.01, timeout=2)
-    first = run_source(db, settings, SOURCE, http_policy=policy)
-    assert first.ok and first.rows_inserted == 6, first.error
-    second = run_source(db, settings, SOURCE, http_policy=policy)
-    assert second.ok and second.rows_inserted == second.rows_updated == 0
-    assert server.requests[-1].arg("updatedAfter") == "2025-02-03T09:15:00Z"
+    return load_settings(config)
+
+
+def test_delete_dataset_with_omitted_values_loads_with_the_rest_and_moves_the_cursor(
+    db: Engine, server, tmp_path: Path
+) -> None:
+    """An `updatedAfter` delta: a Replace dataset (one revision) and a Delete dataset whose observations
+    omit the value (`"0": []`). Both load in the run, and the next pull asks from the delta's `prepared`."""
+    from ioc.runner import run_source
+
+    replies = [
+        fixture("sdmx_data.json"),
+        fixture("sdmx_delta_delete.json"),
+        fixture("sdmx_delta_delete.json"),
+    ]
+    server.route("GET", EXR_PATH, lambda r: Reply.json(replies.pop(0)))
+    settings = _runner_settings(tmp_path, {"base_url": server.url("/rest"), **EXR})
+    policy = RetryPolicy(attempts=1, timeout=2)
+    assert run_source(db, settings, SOURCE, http_policy=policy).rows_inserted == 6
+
+    delta = run_source(db, settings, SOURCE, http_policy=policy)
+    assert delta.status == "success", delta.error
+    assert delta.cursor == {"updatedAfter": "2025-03-01T08:00:00Z"}
+    rows = stored(db)
+    assert rows[("EXR.M.USD.EUR.SP00.A", "VN", "2024-12")] == (1.0481, "A")  # the revision
+    assert rows[("EXR.M.USD.EUR.SP00.A", "VN", "2024-11")] == (1.063, "A")  # untouched
+    assert rows[("EXR.M.JPY.EUR.SP00.A", "VN", "2024-11")] == (163.23, "A")
+    # the two deleted observations (USD 2024-10, JPY 2024-12)
+    assert rows[("EXR.M.USD.EUR.SP00.A", "VN", "2024-10")] == (None, "deleted")
+    assert rows[("EXR.M.JPY.EUR.SP00.A", "VN", "2024-12")] == (None, "deleted")
+
+    run_source(db, settings, SOURCE, http_policy=policy)
+    assert server.requests[-1].arg("updatedAfter") == "2025-03-01T08:00:00Z"
+
+
+def test_a_key_deleted_then_replaced_in_one_message_keeps_the_later_dataset(
+    settings: Settings, server
+) -> None:
+    delta = fixture("sdmx_delta_delete.json")
+    delta["data"]["dataSets"].reverse()  # Delete USD 2024-10 first, then Replace it
+    delta["data"]["dataSets"][1]["series"]["0"]["observations"] = {"0": [1.09, 0]}
+    server.route("GET", EXR_PATH, lambda r: Reply.json(delta))
+    [batch] = list(make(settings, server.url("/rest"), **EXR).read(None))
+    records = batch.records.set_index(["indicator", "period"])
+    assert records.loc[("EXR.M.USD.EUR.SP00.A", "2024-10"), "value"] == 1.09
+    assert records.loc[("EXR.M.JPY.EUR.SP00.A", "2024-12"), "status"] == "deleted"
+    assert not batch.rejects
+
+
+AGRI_PATH = "/rest/data/FAO,AGRI_PROD,1.0/A.VN..all"
+AGRI = {"flow": "FAO,AGRI_PROD,1.0", "key": "A.VN..all", "indicator_dimension": "COMMODITY"}
+
+
+def test_unit_mult_is_applied_to_the_value(db: Engine, settings: Settings, server) -> None:
+    """UNIT_MULT is a power of ten: the stored value is value × 10^UNIT_MULT in UNIT_MEASURE."""
+    server.route("GET", AGRI_PATH, lambda r: Reply.json(fixture("sdmx_data_unit_mult.json")))
+    options = {**AGRI, "key": "A.VN..all"}
+    batches = list(make(settings, server.url("/rest"), **options).read(None))
+    load_all(db, batches)
+    rows = stored(db, "unit")
+    assert rows[("RICE", "VN", "2023")] == (350_154.0, "A", "T")  # 350.154 × 10³
+    assert rows[("RICE", "VN", "2024")] == (43_100.0, "E", "T")  # 43.1 × 10³
+    assert rows[("COFFEE", "VN", "2023")] == (1_956_100.0, "A", "T")  # 1.9561 × 10⁶
+    assert rows[("COFFEE", "VN", "2024")] == (1_700_000.0, "E", "T")  # 1.7 × 10⁶
+    assert rows[("PEPPER", "VN", "2023")] == (264_000.0, "A", "T")  # UNIT_MULT omitted: its default 0
+    assert rows[("PEPPER", "VN", "2024")] == (None, "A", "T")  # missing stays missing
+
+
+@pytest.mark.parametrize(("mult", "reason"), [("99", "UNIT_MULT"), ("x", "UNIT_MULT")])
+def test_an_impossible_unit_mult_rejects_its_observations(
+    settings: Settings, server, mult: str, reason: str
+) -> None:
+    message = fixture("sdmx_data_unit_mult.json")
+    message["data"]["structure"]["attributes"]["series"][1]["values"][1]["id"] = mult
+    server.route("GET", AGRI_PATH, lambda r: Reply.json(message))
+    [batch] = list(make(settings, server.url("/rest"), **AGRI).read(None))
+    assert len(batch.records) == 4
+    assert [r["indicator"] for r, _ in batch.rejects] == ["COFFEE", "COFFEE"]
+    assert all(reason in why for _, why in batch.rejects)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ioc.cli import app
 from ioc.kpi import KpiSpecError, load_library
-from ioc.kpi.spec import check_library
+from ioc.kpi.spec import CountKpi, RatioKpi, check_library
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,3 +177,104 @@ def test_duplicate_ids_and_type_fields(tmp_path: Path) -> None:
     messages = {str(issue) for issue in issues}
     assert any("dossiers_received: id: duplicate KPI id" in m for m in messages)
     assert "public_services.yaml: KPI x: indicator: not used by a count KPI" in messages
+
+
+# ------------------------------------------------ per-type models, file-level defaults, hostile values
+
+
+def _write_document(directory: Path, document: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "public_services.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+    return directory
+
+
+def _issues(directory: Path) -> set[str]:
+    return {str(issue) for issue in check_library(directory)[1]}
+
+
+def test_each_type_has_its_own_model_and_required_fields(tmp_path: Path) -> None:
+    library = load_library(REPO_ROOT / "kpi_definitions")
+    assert isinstance(library.get("dossiers_on_time_rate"), RatioKpi)
+    assert isinstance(library.get("dossiers_received"), CountKpi)
+    ratio = _kpi(id="rate", type="ratio", numerator={"filters": [{"field": "on_time", "value": True}]})
+    bad_type = _kpi(id="odd", type="average")
+    messages = _issues(_write(tmp_path, ratio, bad_type))
+    assert "public_services.yaml: KPI rate: denominator: required for a ratio KPI" in messages
+    assert any(m.startswith("public_services.yaml: KPI odd: type: ") and "'average'" in m for m in messages)
+
+
+def test_file_level_defaults(tmp_path: Path) -> None:
+    own = _kpi(id="own", owner="Sở Nội vụ", freshness="2h")
+    taken = _kpi(id="taken", owner=None, freshness=None, dataset=None)
+    derived = _kpi(id="per_day", type="derived", expression="taken / 30", dataset=None, time=None)
+    defaults = {"owner": "Văn phòng UBND tỉnh", "freshness": "1d", "dataset": "dossier"}
+    document = {"domain": "public_services", "defaults": defaults, "kpis": [own, taken, derived]}
+    library = load_library(_write_document(tmp_path, document))
+    assert (library.get("own").owner, library.get("own").freshness) == ("Sở Nội vụ", "2h")
+    assert (library.get("taken").owner, library.get("taken").freshness) == ("Văn phòng UBND tỉnh", "1d")
+    assert library.get("taken").dataset == "dossier"  # type: ignore[union-attr]
+    assert library.get("per_day").owner == "Văn phòng UBND tỉnh"  # a derived KPI has no dataset: ignored
+
+
+def test_bad_defaults_are_named(tmp_path: Path) -> None:
+    taken = _kpi(id="taken", freshness=None)
+    document = {"domain": "d", "defaults": {"freshness": "soon", "colour": "red"}, "kpis": [taken]}
+    assert any("KPI -: defaults: not a field a default can set: colour" in m for m in _issues(
+        _write_document(tmp_path / "a", document)
+    ))  # fmt: skip
+    document["defaults"] = {"freshness": "soon"}
+    [message] = _issues(_write_document(tmp_path / "b", document))
+    assert message.startswith("public_services.yaml: KPI taken: defaults.freshness: ")
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (
+            {"field": "procedure_code", "value": 123},
+            "filters.0.value: 'procedure_code' is text (quote it), got 123",
+        ),
+        ({"field": "due_at", "op": "lt", "value": "soon"}, "filters.0.value: 'due_at' is a date or a time"),
+        ({"field": "status", "op": "in", "value": [4, 1.5]}, "filters.0.value: 'status' is a whole number"),
+        ({"field": "status", "value": 2**70}, "filters.0.value: 'status' is out of range"),
+        (
+            {"field": "processing_days", "op": "gt", "value": float("nan")},
+            "filters.0.value: 'processing_days' is a finite",
+        ),
+        ({"field": "channel", "op": "in", "value": [{"a": 1}]}, "filters.0.value: 'channel' is text"),
+    ],
+)
+def test_filter_values_sql_cannot_compare_are_rejected(
+    tmp_path: Path, item: dict[str, Any], expected: str
+) -> None:
+    code, output = _check(_write(tmp_path, _kpi(filters=[item])))
+    assert code == 2
+    assert f"KPI dossiers_received: {expected}" in output
+
+
+def test_non_finite_numbers_are_rejected(tmp_path: Path) -> None:
+    kpi = _kpi(scale=float("nan"), targets=[{"value": float("inf")}])
+    code, output = _check(_write(tmp_path, kpi))
+    assert code == 2
+    assert "KPI dossiers_received: scale: Input should be a finite number" in output
+    assert "KPI dossiers_received: targets.0.value: Input should be a finite number" in output
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("a" + " + a" * 5000, "expression too long (20001 characters, at most 1000)"),
+        ("a" + "+a" * 200, "expression nested too deeply"),
+        ("-" * 900 + "a", "expression nested too deeply"),
+        ("(" * 300 + "a" + ")" * 300, "invalid expression"),
+        ("a * 1e400", "only numbers, KPI ids and + - * / are allowed, found '1e309'"),
+    ],
+)
+def test_huge_or_deep_expressions_are_an_issue_not_a_crash(
+    tmp_path: Path, expression: str, expected: str
+) -> None:
+    derived = _kpi(id="big", type="derived", expression=expression, dataset=None, time=None, breakdowns=[])
+    code, output = _check(_write(tmp_path, _kpi(id="a"), derived))
+    assert code == 2
+    assert "public_services.yaml: KPI big: expression: " in output and expected in output
+    assert "Traceback" not in output

@@ -8,20 +8,20 @@ from sqlalchemy import func, select
 
 from ioc.kpi.context import Context
 from ioc.kpi.datasets import DATASETS
-from ioc.kpi.spec import Kpi
+from ioc.kpi.spec import FactKpi, Kpi, LatestKpi
 from ioc.models import IndicatorObservation
 
 
 def data_as_of(ctx: Context, kpi: Kpi) -> datetime | None:
-    if kpi.type == "latest":
+    if isinstance(kpi, LatestKpi):
         table = IndicatorObservation.__table__
         query = select(func.max(table.c.loaded_at)).where(table.c.indicator == kpi.indicator)
         return ctx.connection.execute(query).scalar()
-    if kpi.type in ("growth", "derived"):
+    if not isinstance(kpi, FactKpi):
         stamps = [data_as_of(ctx, ctx.library.get(ref)) for ref in sorted(kpi.references())]
         known = [stamp for stamp in stamps if stamp is not None]
         return None if not stamps or len(known) < len(stamps) else min(known)
-    dataset = DATASETS[kpi.dataset or ""]
+    dataset = DATASETS[kpi.dataset]
     state = ctx.dataset_state(dataset.name)
     if state.built and ctx.use_rollups:
         return state.data_as_of

@@ -6,43 +6,16 @@ prints them all and exits 2 when there is any.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
+from datetime import date
 
 from ioc.kpi import expressions
-from ioc.kpi.datasets import DATASETS, FACT_DATASETS, Dataset
-from ioc.kpi.spec import Filter, Kpi, KpiLibrary, MeasureSpec, SpecIssue
+from ioc.kpi.datasets import DATASETS, FACT_DATASETS, Dataset, DatasetColumn
+from ioc.kpi.spec import DerivedKpi, FactKpi, Filter, Kpi, KpiLibrary, MeasureSpec, SpecIssue
 
 Rule = Callable[[KpiLibrary, Kpi], Iterator[SpecIssue]]
 
-FACT_TYPES = ("count", "sum", "ratio", "percentile")
-
-#: Fields each type needs, and fields that make no sense for it (beyond the common ones).
-REQUIRED = {
-    "count": ("dataset",),
-    "sum": ("dataset", "measure"),
-    "ratio": ("dataset", "numerator", "denominator"),
-    "percentile": ("dataset", "measure", "percentile", "time"),
-    "latest": ("indicator", "indicator_grain"),
-    "growth": ("base",),
-    "derived": ("expression",),
-}
-TYPE_FIELDS = {
-    "dataset": FACT_TYPES,
-    "time": FACT_TYPES,
-    "snapshot": ("count", "sum", "ratio"),
-    "filters": FACT_TYPES,
-    "measure": ("sum", "percentile"),
-    "numerator": ("ratio",),
-    "denominator": ("ratio",),
-    "percentile": ("percentile",),
-    "indicator": ("latest",),
-    "indicator_grain": ("latest",),
-    "aggregation": ("latest",),
-    "to_date": ("latest",),
-    "area_rollup": ("latest",),
-    "base": ("growth",),
-    "expression": ("derived",),
-}
 VALUE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 ORDER_OPS = ("lt", "le", "gt", "ge")
 
@@ -51,18 +24,8 @@ def _issue(library: KpiLibrary, kpi: Kpi, field: str, message: str) -> SpecIssue
     return SpecIssue(library.files[kpi.id].name, kpi.id, field, message)
 
 
-def check_type_fields(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
-    for name in REQUIRED[kpi.type]:
-        if getattr(kpi, name) in (None, ()):
-            yield _issue(library, kpi, name, f"required for a {kpi.type} KPI")
-    for name in kpi.model_fields_set:
-        allowed = TYPE_FIELDS.get(name)
-        if allowed is not None and kpi.type not in allowed:
-            yield _issue(library, kpi, name, f"not used by a {kpi.type} KPI")
-
-
 def check_dataset(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
-    if kpi.type not in FACT_TYPES or kpi.dataset is None:
+    if not isinstance(kpi, FactKpi):
         return
     if kpi.dataset not in DATASETS:
         yield _issue(
@@ -96,17 +59,36 @@ def _check_filter(
     if item.op in ORDER_OPS and column.kind in ("text", "bool"):
         yield _issue(library, kpi, f"{field}.op", f"{item.op} does not apply to a {column.kind} column")
     for value in values:
-        if value is None:
-            yield _issue(library, kpi, f"{field}.value", "a value is required (use is_null for missing)")
-        elif column.kind == "bool" and not isinstance(value, bool):
-            yield _issue(library, kpi, f"{field}.value", f"{item.field!r} is true/false, got {value!r}")
-        elif column.kind in ("int", "number") and (
-            isinstance(value, bool) or not isinstance(value, int | float)
-        ):
-            yield _issue(library, kpi, f"{field}.value", f"{item.field!r} is a number, got {value!r}")
+        problem = _value_problem(column, value)
+        if problem is not None:
+            yield _issue(library, kpi, f"{field}.value", f"{item.field!r} {problem}, got {_shown(value)}")
         elif column.values is not None and item.op not in ORDER_OPS and value not in column.values:
             allowed = ", ".join(str(v) for v in column.values)
             yield _issue(library, kpi, f"{field}.value", f"{value!r} is not one of {allowed}")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _value_problem(column: DatasetColumn, value: object) -> str | None:
+    """Why `value` cannot be compared with `column` in SQL (None: it can)."""
+    if value is None:
+        return "needs a value (use is_null for missing)"
+    if column.kind == "bool":
+        return None if isinstance(value, bool) else "is true/false"
+    if column.kind == "text":
+        return None if isinstance(value, str) else "is text (quote it)"
+    if column.kind == "timestamp":
+        return None if isinstance(value, date) else "is a date or a time (2026-10-05)"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "is a number"
+    if column.kind == "int" and not isinstance(value, int):
+        return "is a whole number"
+    if column.kind == "int" and not -(2**63) <= value < 2**63:
+        return "is out of range"
+    return None if math.isfinite(value) else "is a finite number"
 
 
 def _check_measure(
@@ -145,9 +127,7 @@ def _check_measure(
 
 
 def check_columns(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
-    if kpi.type not in FACT_TYPES or kpi.dataset not in FACT_DATASETS:
-        return
-    if kpi.type == "ratio" and (kpi.numerator is None or kpi.denominator is None):
+    if not isinstance(kpi, FactKpi) or kpi.dataset not in FACT_DATASETS:
         return
     dataset = DATASETS[kpi.dataset]
     parts = kpi.parts()
@@ -172,8 +152,8 @@ def _supported_breakdowns(
     """Breakdowns a KPI can be computed by; None when unknown (bad or cyclic references)."""
     if kpi.id in seen:
         return None
-    if kpi.type in FACT_TYPES:
-        dataset = DATASETS.get(kpi.dataset or "")
+    if isinstance(kpi, FactKpi):
+        dataset = DATASETS.get(kpi.dataset)
         return set(dataset.breakdowns) if dataset is not None else None
     if kpi.type == "latest":
         return {"area"}
@@ -194,12 +174,12 @@ def check_breakdowns(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
         return
     for index, name in enumerate(kpi.breakdowns):
         if name not in supported:
-            where = f"dataset {kpi.dataset!r}" if kpi.type in FACT_TYPES else f"a {kpi.type} KPI's inputs"
+            where = f"dataset {kpi.dataset!r}" if isinstance(kpi, FactKpi) else f"a {kpi.type} KPI's inputs"
             yield _issue(library, kpi, f"breakdowns.{index}", f"{where} has no breakdown {name!r}")
 
 
 def check_references(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
-    if kpi.type == "derived" and kpi.expression:
+    if isinstance(kpi, DerivedKpi):
         try:
             expressions.parse(kpi.expression)
         except expressions.ExpressionError as exc:
@@ -254,7 +234,6 @@ def check_thresholds(library: KpiLibrary, kpi: Kpi) -> Iterator[SpecIssue]:
 
 
 RULES: tuple[Rule, ...] = (
-    check_type_fields,
     check_dataset,
     check_columns,
     check_breakdowns,

@@ -7,11 +7,11 @@ from ioc.kpi.context import Computed, Context
 from ioc.kpi.facts import facts, ratio
 from ioc.kpi.periods import Period, compare_period
 from ioc.kpi.series import series
-from ioc.kpi.spec import Kpi
+from ioc.kpi.spec import DerivedKpi, FactKpi, GrowthKpi, Kpi, LatestKpi
 
 
-def _growth(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
-    base = ctx.library.get(kpi.base or "")
+def _growth(ctx: Context, kpi: GrowthKpi, period: Period, breakdown: str | None) -> Computed:
+    base = ctx.library.get(kpi.base)
     now = evaluate(ctx, base, period, breakdown)
     before = evaluate(ctx, base, compare_period(period, kpi.compare), breakdown)
 
@@ -25,16 +25,15 @@ def _growth(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Co
     return Computed(growth(now.value, before.value), rows, now.observed_period, path="derived")
 
 
-def _derived(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+def _derived(ctx: Context, kpi: DerivedKpi, period: Period, breakdown: str | None) -> Computed:
     names = sorted(kpi.references())
-    expression = kpi.expression or ""
     inputs = {name: evaluate(ctx, ctx.library.get(name), period, breakdown) for name in names}
-    value = expressions.evaluate(expression, {n: c.value for n, c in inputs.items()})
+    value = expressions.evaluate(kpi.expression, {n: c.value for n, c in inputs.items()})
     rows = None
     if breakdown:
         keys = set().union(*(set(c.rows or {}) for c in inputs.values()))
         rows = {
-            key: expressions.evaluate(expression, {n: (c.rows or {}).get(key) for n, c in inputs.items()})
+            key: expressions.evaluate(kpi.expression, {n: (c.rows or {}).get(key) for n, c in inputs.items()})
             for key in keys
         }
     observed = max((c.observed_period for c in inputs.values() if c.observed_period), default=None)
@@ -42,10 +41,11 @@ def _derived(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> C
 
 
 def evaluate(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
-    if kpi.type == "latest":
+    if isinstance(kpi, LatestKpi):
         return series(ctx, kpi, period, breakdown)
-    if kpi.type == "growth":
+    if isinstance(kpi, GrowthKpi):
         return _growth(ctx, kpi, period, breakdown)
-    if kpi.type == "derived":
+    if isinstance(kpi, DerivedKpi):
         return _derived(ctx, kpi, period, breakdown)
+    assert isinstance(kpi, FactKpi)
     return facts(ctx, kpi, period, breakdown)

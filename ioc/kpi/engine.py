@@ -32,7 +32,7 @@ from ioc.kpi.derived import evaluate
 from ioc.kpi.labels import labels, ranked, root_dataset, status
 from ioc.kpi.periods import Period, PeriodError, compare_period, parse_period, previous_period
 from ioc.kpi.result import KpiResult, KpiRow
-from ioc.kpi.spec import Kpi, KpiLibrary, KpiNotFound
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, KpiNotFound
 
 PeriodArg = str | Period | tuple[Any, Any]
 
@@ -139,7 +139,7 @@ def compute(
         breakdown=breakdown,
         rows=rows,
         observed_period=result.observed_period,
-        moment=ctx.moment(current) if kpi.snapshot else None,
+        moment=ctx.moment(current) if isinstance(kpi, FactKpi) and kpi.snapshot else None,
         path=result.path,
     )
 

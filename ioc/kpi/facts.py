@@ -19,7 +19,7 @@ from ioc.kpi.datasets import DATASETS, Breakdown, Dataset, Frame
 from ioc.kpi.periods import LOCAL_TZ, Period
 from ioc.kpi.plan import History, plan
 from ioc.kpi.rollup import OpenRollup, Rollup
-from ioc.kpi.spec import Kpi, MeasureSpec
+from ioc.kpi.spec import FactKpi, MeasureSpec, PercentileKpi, RatioKpi
 
 
 def _filtered(aggregate: Any, conditions: list[ColumnElement]) -> Any:
@@ -142,11 +142,11 @@ def _add(a: float | None, b: float | None) -> float | None:
 
 
 def _fact_parts(
-    ctx: Context, kpi: Kpi, parts: list[MeasureSpec], period: Period, breakdown: str | None
+    ctx: Context, kpi: FactKpi, parts: list[MeasureSpec], period: Period, breakdown: str | None
 ) -> tuple[list[float | None], list[Rows] | None, str]:
     """Aggregate several parts of one KPI (numerator and denominator) in one query per grouping."""
-    dataset = DATASETS[kpi.dataset or ""]
-    percentile = kpi.percentile if kpi.type == "percentile" else None
+    dataset = DATASETS[kpi.dataset]
+    percentile = kpi.percentile if isinstance(kpi, PercentileKpi) else None
     chosen = plan(ctx, dataset, parts, period, breakdown) if percentile is None else None
     spec = dataset.breakdowns[breakdown] if breakdown else None
     width = len(parts)
@@ -183,9 +183,9 @@ def ratio(numerator: float | None, denominator: float | None, scale: float) -> f
     return numerator / denominator * scale
 
 
-def facts(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+def facts(ctx: Context, kpi: FactKpi, period: Period, breakdown: str | None) -> Computed:
     parts = kpi.parts()
-    if kpi.type != "ratio":
+    if not isinstance(kpi, RatioKpi):
         [value], rows, path = _fact_parts(ctx, kpi, [parts["value"]], period, breakdown)
         if kpi.scale != 1:
             value = None if value is None else value * kpi.scale

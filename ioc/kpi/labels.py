@@ -9,7 +9,7 @@ from sqlalchemy import Table, select
 from ioc.kpi.context import Context, Rows
 from ioc.kpi.datasets import DATASETS, Dataset
 from ioc.kpi.result import KpiRow, status_of
-from ioc.kpi.spec import Kpi, KpiLibrary
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary
 from ioc.models import Department, OrgUnit, Procedure
 
 LABEL_TABLES: dict[str, Table] = {
@@ -33,7 +33,7 @@ def labels(ctx: Context, dataset: Dataset | None, breakdown: str, keys: list[Any
 
 def root_dataset(library: KpiLibrary, kpi: Kpi) -> Dataset | None:
     """The dataset a KPI (or the first KPI it is computed from) counts, for breakdown labels."""
-    if kpi.dataset in DATASETS and kpi.type not in ("latest", "growth", "derived"):
+    if isinstance(kpi, FactKpi) and kpi.dataset in DATASETS:
         return DATASETS[kpi.dataset]
     for ref in sorted(kpi.references()):
         found = root_dataset(library, library.get(ref))

@@ -24,10 +24,9 @@ from ioc.kpi.context import KpiQueryError
 from ioc.kpi.datasets import DATASETS, Dataset, Frame
 from ioc.kpi.engine import PeriodArg, open_context, resolve
 from ioc.kpi.periods import Period
-from ioc.kpi.spec import KpiLibrary
+from ioc.kpi.spec import FactKpi, KpiLibrary, PercentileKpi, RatioKpi
 
 Part = Literal["value", "numerator", "denominator"]
-FACT_TYPES = ("count", "sum", "ratio", "percentile")
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,10 @@ def selection(
 ) -> Selection:
     """The rows `compute(connection, library, kpi_id, period, area, as_of=as_of, now=now)` counts."""
     kpi, current = resolve(library, kpi_id, period)
-    if kpi.type not in FACT_TYPES or kpi.dataset not in DATASETS:
+    if not isinstance(kpi, FactKpi) or kpi.dataset not in DATASETS:
         raise KpiQueryError(f"KPI {kpi.id} is a {kpi.type} KPI: it counts no rows of a dataset")
     parts = kpi.parts()
-    name = "denominator" if part == "value" and kpi.type == "ratio" else part
+    name = "denominator" if part == "value" and isinstance(kpi, RatioKpi) else part
     if name not in parts:
         raise KpiQueryError(f"KPI {kpi.id} has no part {part!r} (parts: {', '.join(parts)})")
     measure = parts[name]
@@ -103,7 +102,7 @@ def selection(
         conditions=tuple(conditions),
         period=current,
         moment=moment if measure.snapshot else None,
-        measure=measure.measure if measure.agg == "sum" or kpi.type == "percentile" else None,
+        measure=measure.measure if measure.agg == "sum" or isinstance(kpi, PercentileKpi) else None,
     )
 
 

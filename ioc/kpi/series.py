@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, text
 
 from ioc.kpi.context import Computed, Context, number
 from ioc.kpi.periods import Period, year_to_date
-from ioc.kpi.spec import Kpi
+from ioc.kpi.spec import LatestKpi
 
 _SERIES_SQL = """
 WITH RECURSIVE tree(code, top) AS (
@@ -65,7 +65,7 @@ SELECT top AS key, max(period) AS observed,
 )
 
 
-def _series_rows(ctx: Context, kpi: Kpi, period: Period, by_area: bool) -> list[Any]:
+def _series_rows(ctx: Context, kpi: LatestKpi, period: Period, by_area: bool) -> list[Any]:
     if kpi.aggregation == "last":
         window = Period(period.end.replace(year=period.end.year - 20), period.end, "range", "")
         sql = _SERIES_LAST
@@ -84,7 +84,7 @@ def _series_rows(ctx: Context, kpi: Kpi, period: Period, by_area: bool) -> list[
     return list(ctx.connection.execute(statement))
 
 
-def series(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+def series(ctx: Context, kpi: LatestKpi, period: Period, breakdown: str | None) -> Computed:
     totals = _series_rows(ctx, kpi, period, by_area=False)
     value = number(totals[0].value) if totals else None
     observed = totals[0].observed if totals else None

@@ -1,8 +1,9 @@
 """The typed model of `kpi_definitions/*.yaml` and its loader.
 
-One YAML file per domain::
+One YAML file per domain; `defaults` apply to every KPI of the file that does not set the field::
 
     domain: public_services
+    defaults: {owner: Văn phòng UBND tỉnh, freshness: 1d, dataset: dossier}
     kpis:
       - id: dossiers_on_time_rate
         name: {vi: Tỷ lệ hồ sơ đúng hạn, en: On-time rate}
@@ -12,6 +13,11 @@ One YAML file per domain::
         denominator: {time: finished_at}
         …
 
+A KPI is one of a per-type union (`type` is the discriminator): :class:`CountKpi`, :class:`SumKpi`,
+:class:`RatioKpi`, :class:`PercentileKpi` (facts over a dataset, :class:`FactKpi`), :class:`LatestKpi`
+(an indicator series), :class:`GrowthKpi` and :class:`DerivedKpi` (computed from other KPIs); each
+has only its own fields.
+
 Every problem found — a YAML error, an unknown field, an unknown dataset or column, a missing KPI, a
 cycle — becomes a :class:`SpecIssue` naming the file, the KPI id and the field; :func:`load_library`
 raises :class:`KpiSpecError` with all of them at once.
@@ -20,17 +26,17 @@ raises :class:`KpiSpecError` with all of them at once.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ioc.config import parse_duration
 
-KpiType = Literal["count", "sum", "ratio", "percentile", "latest", "growth", "derived"]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 BreakdownName = Literal["area", "department", "procedure", "channel", "category", "severity"]
 FilterOp = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "is_null", "not_null"]
@@ -41,7 +47,7 @@ KPI_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Text(_Strict):
@@ -87,33 +93,14 @@ class Thresholds(_Strict):
     basis: Literal["value", "percent_of_target"] = "value"
 
 
-class Kpi(_Strict):
+class _KpiBase(_Strict):
+    """What every KPI has: names, unit, presentation and governance."""
+
     id: Annotated[str, Field(pattern=KPI_ID_PATTERN)]
     name: Text
     description: Text | None = None
     unit: Text
-    type: KpiType
-    # facts: count, sum, ratio, percentile
-    dataset: str | None = None
-    time: str | None = None
-    snapshot: bool = False
-    filters: tuple[Filter, ...] = ()
-    measure: str | None = None
-    numerator: MeasureSpec | None = None
-    denominator: MeasureSpec | None = None
-    scale: float = 1.0
-    percentile: float | None = Field(default=None, gt=0, lt=1)
-    # indicator series: latest
-    indicator: str | None = None
-    indicator_grain: Grain | None = None
-    aggregation: Literal["last", "sum"] = "last"
-    to_date: Literal["year"] | None = None
-    area_rollup: Literal["sum", "none"] = "sum"
-    # growth and derived
-    base: str | None = None
     compare: Compare = "previous_period"
-    expression: str | None = None
-    # presentation and governance
     grain: Grain = "month"
     breakdowns: tuple[BreakdownName, ...] = ()
     direction: Direction = "higher_is_better"
@@ -148,17 +135,64 @@ class Kpi(_Strict):
                 best = (rank, target.value)
         return None if best is None else best[1]
 
+    def references(self) -> set[str]:
+        """KPI ids this KPI is computed from."""
+        return set()
+
+
+class FactKpi(_KpiBase):
+    """Counted or summed over a dataset's rows (count, sum, ratio, percentile)."""
+
+    dataset: str
+    time: str | None = None
+    snapshot: bool = False
+    filters: tuple[Filter, ...] = ()
+    scale: float = 1.0
+
     def parts(self) -> dict[str, MeasureSpec]:
-        """The measures a fact KPI aggregates, with the KPI-level time, snapshot and filters merged in."""
-        if self.type == "ratio":
-            assert self.numerator is not None and self.denominator is not None
-            return {"numerator": self._merge(self.numerator), "denominator": self._merge(self.denominator)}
-        agg = "count" if self.type == "count" else "sum"
+        """The measures the KPI aggregates, with the KPI-level time, snapshot and filters merged in."""
         return {
             "value": MeasureSpec(
-                agg=agg, measure=self.measure, time=self.time, snapshot=self.snapshot, filters=self.filters
+                agg="count", measure=None, time=self.time, snapshot=self.snapshot, filters=self.filters
             )
         }
+
+
+class CountKpi(FactKpi):
+    type: Literal["count"]
+
+
+class _MeasuredKpi(FactKpi):
+    measure: str
+
+    def parts(self) -> dict[str, MeasureSpec]:
+        return {
+            "value": MeasureSpec(
+                agg="sum", measure=self.measure, time=self.time, snapshot=self.snapshot, filters=self.filters
+            )
+        }
+
+
+class SumKpi(_MeasuredKpi):
+    type: Literal["sum"]
+
+
+class PercentileKpi(_MeasuredKpi):
+    """A percentile of the measure (e.g. the median hours to close) over the rows of the period."""
+
+    type: Literal["percentile"]
+    time: str
+    snapshot: Literal[False] = False
+    percentile: float = Field(gt=0, lt=1)
+
+
+class RatioKpi(FactKpi):
+    type: Literal["ratio"]
+    numerator: MeasureSpec
+    denominator: MeasureSpec
+
+    def parts(self) -> dict[str, MeasureSpec]:
+        return {"numerator": self._merge(self.numerator), "denominator": self._merge(self.denominator)}
 
     def _merge(self, part: MeasureSpec) -> MeasureSpec:
         return MeasureSpec(
@@ -169,22 +203,78 @@ class Kpi(_Strict):
             filters=self.filters + part.filters,
         )
 
+
+class LatestKpi(_KpiBase):
+    """The value of an indicator series (`indicator_observation`): the last one, or summed to date."""
+
+    type: Literal["latest"]
+    indicator: str
+    indicator_grain: Grain
+    aggregation: Literal["last", "sum"] = "last"
+    to_date: Literal["year"] | None = None
+    area_rollup: Literal["sum", "none"] = "sum"
+
+
+class GrowthKpi(_KpiBase):
+    """Growth (%) of another KPI against the compared period."""
+
+    type: Literal["growth"]
+    base: str
+
     def references(self) -> set[str]:
-        """KPI ids this KPI is computed from."""
+        return {self.base}
+
+
+class DerivedKpi(_KpiBase):
+    """Arithmetic over other KPIs (`ioc.kpi.expressions`)."""
+
+    type: Literal["derived"]
+    expression: str
+
+    def references(self) -> set[str]:
         from ioc.kpi import expressions
 
-        refs = set()
-        if self.type == "growth" and self.base:
-            refs.add(self.base)
-        if self.type == "derived" and self.expression:
-            with contextlib.suppress(expressions.ExpressionError):
-                refs |= expressions.names(self.expression)
-        return refs
+        with contextlib.suppress(expressions.ExpressionError):
+            return expressions.names(self.expression)
+        return set()
+
+
+Kpi = Annotated[
+    CountKpi | SumKpi | RatioKpi | PercentileKpi | LatestKpi | GrowthKpi | DerivedKpi,
+    Field(discriminator="type"),
+]
+KPI_MODELS: dict[str, type[_KpiBase]] = {
+    "count": CountKpi,
+    "sum": SumKpi,
+    "ratio": RatioKpi,
+    "percentile": PercentileKpi,
+    "latest": LatestKpi,
+    "growth": GrowthKpi,
+    "derived": DerivedKpi,
+}
+_KPI = TypeAdapter(Kpi)
+#: Fields some KPI type has (a default may name them; a KPI of another type ignores them).
+KPI_FIELDS = frozenset(name for model in KPI_MODELS.values() for name in model.model_fields)
+
+
+#: Fields a file's `defaults:` may not set (they identify a KPI).
+_NOT_DEFAULTS = frozenset({"id", "type", "name"})
 
 
 class _File(_Strict):
     domain: str
+    #: values every KPI of the file takes unless it sets its own (owner, freshness, legal_source…);
+    #: a KPI whose type has no such field ignores it (e.g. `dataset` for a derived KPI).
+    defaults: dict[str, Any] = Field(default_factory=dict)
     kpis: list[dict[str, Any]]
+
+    @field_validator("defaults")
+    @classmethod
+    def _known(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - (KPI_FIELDS - _NOT_DEFAULTS))
+        if unknown:
+            raise ValueError(f"not a field a default can set: {', '.join(map(str, unknown))}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -230,7 +320,7 @@ class KpiLibrary:
     def __contains__(self, kpi_id: object) -> bool:
         return kpi_id in self.kpis
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Kpi]:
         return iter(self.kpis.values())
 
     def __len__(self) -> int:
@@ -247,12 +337,44 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "-"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any], kpi_type: str | None = None) -> str:
+    top_level = kpi_type is not None and len(error["loc"]) == 1
     if error["type"] == "extra_forbidden":
+        if top_level and error["loc"][0] in KPI_FIELDS:
+            return f"not used by a {kpi_type} KPI"
         return "unknown field"
     if error["type"] == "missing":
-        return "required field is missing"
-    return str(error["msg"])
+        return f"required for a {kpi_type} KPI" if top_level else "required field is missing"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _with_defaults(entry: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The entry with the file's defaults for the fields its type has and it does not set itself."""
+    model = KPI_MODELS.get(str(entry.get("type")))
+    if model is None:
+        return entry, set()
+    taken = {key for key in defaults if key not in entry and key in model.model_fields}
+    return {**{key: defaults[key] for key in taken}, **entry}, taken
+
+
+def _kpi_issues(
+    name: str, kpi_id: str, entry: dict[str, Any], taken: set[str], exc: ValidationError
+) -> Iterator[SpecIssue]:
+    """Pydantic's errors as issues: the tag (`count`, `ratio`…) dropped from the location, and a field
+    the file's defaults gave named as `defaults.<field>`."""
+    kpi_type = str(entry.get("type"))
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if error["type"].startswith("union_tag"):
+            yield SpecIssue(name, kpi_id, "type", _message(error))
+            continue
+        if loc and loc[0] == kpi_type:
+            loc = loc[1:]
+        error = {**error, "loc": loc}
+        where = _field_name(loc)
+        if loc and loc[0] in taken:
+            where = f"defaults.{where}"
+        yield SpecIssue(name, kpi_id, where, _message(error, kpi_type))
 
 
 def parse_file(path: Path, library: KpiLibrary, issues: list[SpecIssue]) -> None:
@@ -270,12 +392,12 @@ def parse_file(path: Path, library: KpiLibrary, issues: list[SpecIssue]) -> None
             issues.append(SpecIssue(name, "-", _field_name(error["loc"]), _message(error)))
         return
     for index, entry in enumerate(document.kpis):
-        kpi_id = str(entry.get("id") or f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+        kpi_id = str(entry.get("id") or f"#{index + 1}")
+        merged, taken = _with_defaults(entry, document.defaults)
         try:
-            kpi = Kpi.model_validate(entry)
+            kpi = _KPI.validate_python(merged)
         except ValidationError as exc:
-            for error in exc.errors():
-                issues.append(SpecIssue(name, kpi_id, _field_name(error["loc"]), _message(error)))
+            issues.extend(_kpi_issues(name, kpi_id, merged, taken, exc))
             continue
         if kpi.id in library.kpis:
             other = library.files[kpi.id].name

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ioc.wall.config import WallConfig
 
@@ -69,9 +77,13 @@ class CalendarConfig(_Strict):
     """Working-day calendar for statutory deadlines (weekends and Vietnamese public holidays)."""
 
     country: str = "VN"
-    extra_holidays: tuple[str, ...] = ()
+    extra_days_off: tuple[str, ...] = Field(
+        default=(),
+        validation_alias=AliasChoices("extra_days_off", "extra_holidays"),
+        description="Days off the `holidays` package does not know (ISO dates); `extra_holidays` also read",
+    )
     extra_working_days: tuple[str, ...] = Field(
-        default=(), description="Compensatory working Saturdays decreed by the government"
+        default=(), description="Compensatory working days (ngày làm bù) the `holidays` package does not know"
     )
 
 

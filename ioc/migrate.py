@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from ioc.config import CalendarConfig
+
 
 def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
@@ -19,9 +21,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
+def upgrade(engine: Engine, revision: str = "head", calendar: CalendarConfig | None = None) -> None:
+    """Bring the schema to `revision` (idempotent); with the config's `calendar:`, make the working-day
+    calendar table follow it (:func:`ioc.kpi.calendar.sync`)."""
     command.upgrade(alembic_config(engine), revision)
+    if calendar is not None:
+        from ioc.kpi.calendar import configured, sync
+
+        with engine.begin() as connection:
+            sync(connection, configured(calendar))
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -125,11 +125,19 @@ def test_deadlines_count_working_days_across_tet(settings: Settings, demo: DemoD
     calendar = WorkCalendar.from_config(settings.calendar, [2025, 2026, 2027])
     sample = d[d["days"] > 0]
     expected = [
-        calendar.add_working_days(r.date(), n)
-        for r, n in zip(sample["received_at"], sample["days"], strict=True)
+        calendar.deadline(r.date(), n) for r, n in zip(sample["received_at"], sample["days"], strict=True)
     ]
     assert (sample["due_at"].dt.date == pd.Series(expected, index=sample.index)).all()
-    assert (sample["due_at"].dt.strftime("%H:%M") == "17:00").all()
+    # date-only deadlines, stored as the end of the local day
+    assert d["due_date_only"].all()
+    assert (d["due_at"].dt.strftime("%H:%M:%S.%f") == "23:59:59.999999").all()
+    # received on a day off: counted from the next working day, one working day later than from receipt
+    off = sample[~sample["received_at"].dt.date.map(calendar.is_working_day)]
+    assert len(off) > 0
+    from_receipt = [
+        calendar.add_working_days(r.date(), n) for r, n in zip(off["received_at"], off["days"], strict=True)
+    ]
+    assert (off["due_at"].dt.date > pd.Series(from_receipt, index=off.index)).all()
     # Tết 2026: holidays 16–20 February. Received in the week before (9–13 February) with more
     # working days than are left in that week, a dossier is due on 23 February or later.
     week = sample[sample["received_at"].dt.date.between(date(2026, 2, 9), date(2026, 2, 13))]

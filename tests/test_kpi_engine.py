@@ -10,8 +10,8 @@ Dossiers (October 2026, local time; no public holiday that month):
 | d4   | 66001 | online    | 20/10    | 03/11 17:00 | open        |              |
 | d5   | 66002 | online    | 28/09    | 05/10 17:00 | 05/10 16:00 | 5 (on time)  |
 | d6   | 66002 | in_person | 15/10    | 22/10 17:00 | 22/10 17:00 | 5 (= due: on time) |
-| d7   | 66002 | postal    | 10/10    | none        | 20/10 09:00 | 7 (no deadline: on time) |
-| d8   | 66003 | online    | 03/10    | 10/10 17:00 | 09/10 09:00 | 5 (on time; 66003 merged into 66001) |
+| d7   | 66002 | postal    | 10/10    | none        | 20/10 09:00 | 6 (Sat → from Mon; no deadline) |
+| d8   | 66003 | online    | 03/10    | 10/10 17:00 | 09/10 09:00 | 4 (Sat → from Mon; 66003 → 66001) |
 | d9   | none  | online    | 06/10    | 06/10 17:00 | 07/10 09:00 | 1 (late)     |
 """
 
@@ -175,7 +175,7 @@ def test_zero_denominator_gives_no_data(dossiers: Engine, library: KpiLibrary) -
 def test_sum_and_working_day_average(dossiers: Engine, library: KpiLibrary) -> None:
     assert compute(dossiers, library, "dossiers_supplement_requests", "2026-10", "66").value == 2
     result = compute(dossiers, library, "dossiers_avg_processing_days", "2026-10", "66")
-    assert result.value == pytest.approx((4 + 6 + 5 + 5 + 7 + 5 + 1) / 7)
+    assert result.value == pytest.approx((4 + 6 + 5 + 5 + 6 + 4 + 1) / 7)  # d7, d8 received on a Saturday
     assert compute(dossiers, library, "dossiers_finished_late", "2026-10", "66").value == 2
     online = compute(dossiers, library, "dossiers_online_rate", "2026-10", "66")
     assert online.value == pytest.approx(4 / 8 * 100)  # d1 d4 d8 d9

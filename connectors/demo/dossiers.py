@@ -6,8 +6,11 @@ Shape of the data, all from seeded draws:
   (online only), a rush before Tết and a slow restart after it, an end-of-year peak, +7 % a year;
 * channel: online share rising over time (mid-point at the July 2025 reorganisation), capped per field
   (certification stays mostly in person, tax and enterprise registration go fully online); ~2 % postal;
-* deadline: received day + the procedure's statutory working days (weekends and holidays skipped),
-  17:00; a same-day procedure received after hours is due the next working day;
+* deadline: a date only, like real one-stop systems give (`due_date_only`), stored as the end of that
+  local day (:func:`ioc.workdays.end_of_day`); the procedure's statutory working days counted from
+  the day of receipt, or from the next working day when received on a day off (weekends, holidays
+  and compensatory working days from :class:`ioc.workdays.WorkCalendar`); a same-day procedure
+  received after hours is due the next working day;
 * outcome: on-time probability by department, improving over time, dipping around Tết and after
   supplement requests (two requests count as late, Decision 766); a thin tail of stuck dossiers
   that stay open far past their deadline; ~1.2 % rejected at intake (3), withdrawn (7), stopped (8);
@@ -36,6 +39,7 @@ from connectors.demo.province import (
     pick,
 )
 from connectors.demo.timeline import Timeline
+from ioc.workdays import END_OF_DAY
 
 PER_WORKING_DAY = 430.0
 MONTH_FACTOR = np.array([0.88, 0.82, 1.0, 1.02, 1.0, 0.97, 1.02, 1.03, 1.0, 1.05, 1.08, 1.12])
@@ -67,6 +71,7 @@ COLUMNS = (
     "channel",
     "received_at",
     "due_at",
+    "due_date_only",
     "finished_at",
     "returned_at",
     "status",
@@ -129,11 +134,11 @@ def generate(province: DemoProvince, timeline: Timeline, procedures: pd.DataFram
     received = day * DAY_MINUTES + tod
     after_hours = ~working | (tod >= OFFICE_CLOSE)
 
-    # deadline
+    # deadline: a due day (date only), counted from the first working day on or after receipt
+    start_day = timeline.first_working_day(day)
     n = procedures["processing_days"].to_numpy()[proc]
-    due_day = timeline.add_working_days(day, n)
+    due_day = timeline.add_working_days(start_day, n)
     due_day = np.where((n == 0) & after_hours, timeline.next_working_day(day), due_day)
-    due = due_day * DAY_MINUTES + OFFICE_CLOSE
 
     # processing units and their punctuality
     by_commune = procedures["by_commune"].to_numpy()[proc]
@@ -168,7 +173,7 @@ def generate(province: DemoProvince, timeline: Timeline, procedures: pd.DataFram
     finish_day = np.where(
         duration == 0,
         np.where(after_hours, timeline.next_working_day(day), day),
-        timeline.add_working_days(day, duration),
+        timeline.add_working_days(start_day, duration),
     )
     finished = finish_day * DAY_MINUTES + OFFICE_OPEN + np.floor(u[:, U_FINISH_TOD] * 540).astype(np.int64)
     finished = np.maximum(finished, received + 15)
@@ -207,7 +212,8 @@ def generate(province: DemoProvince, timeline: Timeline, procedures: pd.DataFram
             "org_unit_code": commune_codes[commune],
             "channel": channel,
             "received_at": local_timestamps(received, origin),
-            "due_at": local_timestamps(due, origin),
+            "due_at": local_timestamps(due_day * DAY_MINUTES, origin) + END_OF_DAY,
+            "due_date_only": np.ones(len(day), dtype=bool),
             "finished_at": local_timestamps(finished, origin, mask=~done),
             "returned_at": local_timestamps(returned, origin, mask=~(done & (status == 10))),
             "status": status.astype(np.int16),

@@ -90,6 +90,11 @@ class Timeline:
         target = np.clip(target, 0, len(self.working_days) - 1)
         return np.where(n <= 0, days, self.working_days[target])
 
+    def first_working_day(self, days: np.ndarray) -> np.ndarray:
+        """Each day when it is a working day, else the next working day (as
+        :meth:`ioc.workdays.WorkCalendar.first_working_day`)."""
+        return np.where(self.is_working[days], days, self.next_working_day(days))
+
     def next_working_day(self, days: np.ndarray) -> np.ndarray:
         """The first working day strictly after each day."""
         return self.add_working_days(days, np.ones_like(days))

@@ -14,7 +14,7 @@ app = typer.Typer(no_args_is_help=True)
 def upgrade_command(ctx: typer.Context, revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     with state(ctx).open_database() as database:
-        upgrade(database.engine, revision)
+        upgrade(database.engine, revision, calendar=state(ctx).settings.calendar)
         typer.echo(f"database at revision {current_revision(database.engine)}")
 
 

@@ -6,7 +6,7 @@ message and exit with code 2, never a traceback.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -157,12 +157,13 @@ def calendar(
     first_year: Annotated[int, typer.Option(help="first year")] = 2015,
     last_year: Annotated[int, typer.Option(help="last year")] = 2035,
 ) -> None:
-    """Refill kpi.work_calendar with weekends, public holidays and the config's extra days."""
-    from ioc.kpi.calendar import fill
-    from ioc.workdays import WorkCalendar
+    """Rebuild kpi.work_calendar from the `holidays` package and the config's `calendar:` (extra days
+    off, compensatory working days); the KPI rollups are refreshed when a day changed."""
+    from ioc.kpi.calendar import configured, sync
 
-    settings = state(ctx).settings
-    work_calendar = WorkCalendar.from_config(settings.calendar, range(first_year, last_year + 1))
+    work_calendar = configured(state(ctx).settings.calendar, (first_year, last_year))
     with state(ctx).open_database() as database, database.engine.begin() as connection:
-        days = fill(connection, work_calendar)
-    typer.echo(f"work_calendar: {days} days ({first_year}–{last_year})")
+        changed = sync(connection, work_calendar)
+    days = (date(last_year, 12, 31) - date(first_year, 1, 1)).days + 1
+    outcome = "rebuilt, KPI rollups refreshed" if changed else "unchanged"
+    typer.echo(f"work_calendar: {days} days ({first_year}–{last_year}), {outcome}")

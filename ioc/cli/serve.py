@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         with app_state.open_database() as database:
             where = "embedded PostgreSQL" if database.is_embedded else "DATABASE_URL"
             typer.echo(f"Database: {where}")
-            upgrade(database.engine)
+            upgrade(database.engine, calendar=settings.calendar)
             if _database_is_empty(database):
                 _load_demo(settings, database)
             worker_process = _start_worker(app_state, database) if worker else None

@@ -32,11 +32,20 @@ class Frame:
         self.table: Table = dataset.table
         self._calendars: dict[str, FromClause] = {}
 
-    def working_day_number(self, column_name: str) -> ColumnElement:
-        """Working-day number of the local date of a timestamp column (via `kpi.work_calendar`)."""
+    def _calendar(self, column_name: str) -> FromClause:
         if column_name not in self._calendars:
             self._calendars[column_name] = work_calendar.alias(f"wd_{column_name}")
-        return self._calendars[column_name].c.working_day_number
+        return self._calendars[column_name]
+
+    def working_day_number(self, column_name: str) -> ColumnElement:
+        """Working-day number of the local date of a timestamp column (via `kpi.work_calendar`)."""
+        return self._calendar(column_name).c.working_day_number
+
+    def start_day_number(self, column_name: str) -> ColumnElement:
+        """Working-day number of the day counting starts from: the local date of the column when it
+        is a working day, else the next working day (a receipt on a day off counts from then)."""
+        calendar = self._calendar(column_name)
+        return calendar.c.working_day_number + case((calendar.c.is_working_day, 0), else_=1)
 
     def from_clause(self) -> FromClause:
         joined: FromClause = self.table
@@ -117,8 +126,10 @@ def _dossier_on_time(frame: Frame) -> ColumnElement:
 
 
 def _dossier_processing_days(frame: Frame) -> ColumnElement:
-    """Working days from receipt to the end of processing (NULL while unfinished)."""
-    return frame.working_day_number("finished_at") - frame.working_day_number("received_at")
+    """Working days from receipt to the end of processing (NULL while unfinished), counted from the
+    first working day on or after receipt, never below 0 (`WorkCalendar.processing_days`)."""
+    days = frame.working_day_number("finished_at") - frame.start_day_number("received_at")
+    return case((days < 0, 0), else_=days)  # not greatest(): it would turn NULL into 0
 
 
 def _incident_hours_to_close(frame: Frame) -> ColumnElement:

@@ -1,7 +1,7 @@
 """Dash app factory: one app per process, pages registered from `dashboard/pages/`.
 
-The database handle lives in the Flask config (`IOC_DATABASE`), so page layouts and callbacks read
-through data modules (`dashboard.data`) without importing a global.
+The read model (`ioc.queries.ReadModel`, over the read engine) lives in the Flask config
+(`IOC_READ_MODEL`), so page layouts and callbacks read through `dashboard.data` without a global.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dash import Dash, dcc, html
 from dashboard.data import province_name
 from ioc.config import Settings
 from ioc.database import Database
+from ioc.kpi import load_library
+from ioc.queries import ReadModel
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -58,7 +60,7 @@ def create_app(settings: Settings, database: Database) -> Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
-    app.server.config["IOC_SETTINGS"] = settings
+    app.server.config["IOC_READ_MODEL"] = ReadModel(database.read_engine, load_library(settings.kpi_dir), settings)
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell
     return app

@@ -1,33 +1,33 @@
-"""Data access for pages: the only place pages get numbers from (no SQL here; it calls `ioc`)."""
+"""The pages' only way to numbers: the Flask app's read model (`ioc.queries`), nothing else.
+
+A thin adapter: it finds the app's :class:`ReadModel`, settings and the reader's scope for the current
+request; every number comes from `ioc.queries`, never from SQL here or in a callback.
+"""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from flask import current_app
 
 from ioc.config import Settings
-from ioc.database import Database
-from ioc.overview import TableSummary, org_unit_name, table_summaries
+from ioc.queries import EVERYTHING, ReadModel, Scope
 
 
-def current_database() -> Database:
-    database = current_app.config["IOC_DATABASE"]
-    assert isinstance(database, Database)
-    return database
+def read_model() -> ReadModel:
+    model = current_app.config["IOC_READ_MODEL"]
+    assert isinstance(model, ReadModel)
+    return model
 
 
 def current_settings() -> Settings:
-    settings = current_app.config["IOC_SETTINGS"]
-    assert isinstance(settings, Settings)
-    return settings
+    return read_model().settings
 
 
-def system_overview(now: datetime | None = None) -> list[TableSummary]:
-    """Rows and data age of every table, for the status page."""
-    return table_summaries(current_database().read_engine, now=now)
+def current_scope() -> Scope:
+    """What the current reader may see (everything until logins exist)."""
+    return EVERYTHING
 
 
 def province_name() -> str | None:
     """The configured province's name from the areas table (None before areas are loaded)."""
-    return org_unit_name(current_database().read_engine, current_settings().province.code)
+    model = read_model()
+    return model.area_name(model.settings.province.code)

@@ -11,6 +11,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any, Literal
 
 import yaml
@@ -142,6 +143,11 @@ class Settings(_Strict):
     wall: WallConfig = WallConfig()
 
     source_file: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The province's time zone (`timezone`), for every local date and time shown."""
+        return ZoneInfo(self.timezone)
 
 
 def _format_location(loc: tuple[Any, ...]) -> str:

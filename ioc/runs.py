@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from ioc.config import Settings, parse_duration
+from ioc.freshness import connector_targets
 from ioc.models import Base
 
 #: Statuses of a run that delivered data (a `partial` run loaded its good records).
@@ -284,11 +285,9 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class DatasetStatus:
-    """One target table of a source: its rows from that source and when they last changed."""
+    """One target table of a source, and how fresh the source keeps it (from its runs)."""
 
     table: str
-    rows: int | None
-    last_changed: datetime | None
     last_success: datetime | None
     data_age: timedelta | None
     late: bool
@@ -317,82 +316,29 @@ def is_late(last_success: datetime | None, expected_every: timedelta, now: datet
     return last_success is None or now - last_success > expected_every
 
 
-def _targets(connector: str) -> tuple[str, ...]:
-    from ioc.config import ConfigError
-    from ioc.connector import connector_class
-
-    try:
-        return tuple(connector_class(connector).targets)
-    except (ConfigError, ImportError, AttributeError):
-        return ()
-
-
-def _tables_with_source() -> dict[str, str | None]:
-    """Tables with a `source` column, and their change timestamp column."""
-    out: dict[str, str | None] = {}
-    for name, table in Base.metadata.tables.items():
-        if "source" in table.c and name not in ("connector_run", "rejected_row"):
-            out[name] = next((c for c in ("updated_at", "loaded_at") if c in table.c), None)
-    return out
-
-
-def _source_tables(
-    connection: Connection, connector: str, source: str, stamped: Mapping[str, str | None]
-) -> tuple[str, ...]:
+def _source_tables(connection: Connection, connector: str, source: str) -> tuple[str, ...]:
     """The connector's declared targets, else the tables holding rows of the source (index lookups)."""
-    targets = _targets(connector)
+    targets = connector_targets(connector)
     if targets:
         return targets
+    stamped = [name for name, table in Base.metadata.tables.items() if "source" in table.c]
     return tuple(
         table
         for table in stamped
-        if connection.execute(
+        if table not in ("connector_run", "rejected_row")
+        and connection.execute(
             text(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE source = :source)"), {"source": source}
         ).scalar()
     )
 
 
-def dataset_freshness(
-    engine: Engine, settings: Settings, now: datetime | None = None
-) -> dict[str, DatasetStatus]:
-    """Per target table over its enabled sources: the newest success; late when all its sources are.
-
-    For tiles: a KPI's dataset is a table, and its data is as fresh as the freshest source feeding it.
-    Row counts are left out (None) to keep this cheap.
-    """
-    now = now or datetime.now(UTC)
-    best: dict[str, DatasetStatus] = {}
-    stamped = _tables_with_source()
-    statuses = [s for s in source_status(engine, settings, now, datasets=False) if s.enabled]
-    with engine.connect() as connection:
-        for status in statuses:
-            for table in _source_tables(connection, status.connector, status.source, stamped):
-                current = best.get(table)
-                if current is None or (status.last_success or _EPOCH) > (current.last_success or _EPOCH):
-                    best[table] = DatasetStatus(
-                        table, None, None, status.last_success, status.data_age, status.late
-                    )
-    return best
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _dataset_facts(connection: Connection, table: str, stamp: str | None, source: str) -> tuple[int, Any]:
-    newest = f"max({stamp})" if stamp else "NULL"
-    count, changed = connection.execute(
-        text(f"SELECT count(*), {newest} FROM {table} WHERE source = :source"), {"source": source}
-    ).one()
-    return int(count), changed
-
-
 def source_status(
     engine: Engine, settings: Settings, now: datetime | None = None, *, datasets: bool = True
 ) -> list[SourceStatus]:
-    """Per configured source: last run, last success, data age, late; and per target table.
+    """Per configured source: last run, last success, data age, late; and its target tables.
 
-    `datasets=False` skips the per-table row counts (a scan of the source's rows) for pages that
-    refresh often on large databases.
+    Everything comes from `connector_run` (the one freshness rule, see :mod:`ioc.freshness`): no
+    fact table is counted or scanned, so this answers in milliseconds at any size.
     """
     now = now or datetime.now(UTC)
     names = list(settings.sources)
@@ -416,20 +362,16 @@ def source_status(
                 {"names": names},
             ).all()
         )
-        stamped = _tables_with_source()
         result = []
         for name, config in settings.sources.items():
             expected = parse_duration(config.expected_every)
             last_success = successes.get(name)
             late = config.enabled and is_late(last_success, expected, now)
             age = None if last_success is None else now - last_success
-            tables: list[DatasetStatus] = []
-            if datasets:
-                for table in _source_tables(connection, config.connector, name, stamped):
-                    rows, changed = (None, None)
-                    if table in stamped:
-                        rows, changed = _dataset_facts(connection, table, stamped[table], name)
-                    tables.append(DatasetStatus(table, rows, changed, last_success, age, late))
+            tables = [
+                DatasetStatus(table, last_success, age, late)
+                for table in (_source_tables(connection, config.connector, name) if datasets else ())
+            ]
             run = last_runs.get(name)
             result.append(
                 SourceStatus(

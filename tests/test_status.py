@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from ioc import runs
+from ioc import freshness, runs
 from ioc.cli import app
 from ioc.config import ConfigError, Settings, load_settings
 from ioc.connector import register_connector, unregister_connector
@@ -87,13 +87,12 @@ def test_status_of_sources_and_datasets(db: Engine, cfg: Settings) -> None:
     assert timedelta(0) <= ticks.data_age < timedelta(minutes=1)
     assert not ticks.late
     [dataset] = ticks.datasets
-    assert (dataset.table, dataset.rows, dataset.late) == ("incident", 6, False)
-    assert dataset.last_changed is not None and dataset.last_changed <= now
+    assert (dataset.table, dataset.last_success, dataset.late) == ("incident", ticks.last_success, False)
 
     broken = status["broken"]
     assert broken.last_run.status == "failed" and "broke on page 2" in broken.last_run.error
     assert broken.last_success is None and broken.late
-    assert broken.datasets[0].rows == 2  # page 1 was committed before the failure
+    assert broken.datasets[0].last_success is None and broken.datasets[0].late
     assert status["never"].late and status["never"].last_run is None
 
     # Two hours later the hourly source is late; the daily one still has no success at all.
@@ -108,8 +107,11 @@ def test_status_of_sources_and_datasets(db: Engine, cfg: Settings) -> None:
     again = by_name(runs.source_status(db, cfg, now=now))["ticks"]
     assert again.last_run.status == "failed" and again.last_success == ticks.last_success and not again.late
 
-    fresh = runs.dataset_freshness(db, cfg, now=now)
-    assert fresh["incident"].last_success == ticks.last_success and not fresh["incident"].late
+    with db.connect() as connection:
+        fresh = freshness.dataset_freshness(freshness.source_runs(connection))
+    incident = fresh["incident"]
+    assert incident.data_as_of == ticks.last_success
+    assert incident.sources == ("broken", "ticks") and incident.failed_sources == ("broken", "ticks")
 
     assert [r.id for r in runs.recent_runs(db, "ticks")] == [run_id, ok.run_id]
 
@@ -145,7 +147,9 @@ def test_ioc_status_prints_a_table(db: Engine, config_file: Path, cfg: Settings,
     assert "chưa chạy / never run" in lines["never"] and "tắt / disabled" in lines["paused"]
     assert "1 giờ" in lines["ticks"]  # expected every 1 h, in Vietnamese units
     datasets = [line for line in datasets_part.splitlines() if "incident" in line]
-    assert len(datasets) == 4 and re.search(r"│\s+6\s+│", datasets[0])
+    assert len(datasets) == 4
+    ticks_line = next(line for line in datasets if "ticks" in line)
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", ticks_line) and "đúng hạn / on time" in ticks_line
     assert "broken: RuntimeError: tick connector broke on page 2" in out
 
 

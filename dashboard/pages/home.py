@@ -1,4 +1,4 @@
-"""Trang tổng quan hệ thống / System overview: what the database holds and how fresh it is."""
+"""Trang tình trạng hệ thống / System status: each source's last run, rows and data age."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dash
 from dash import html
 
 from dashboard.components.status_table import status_table
-from dashboard.data import system_overview
+from dashboard.data import read_model
 
 dash.register_page(__name__, path="/", name="Tổng quan / Overview", title="IOC · Tổng quan hệ thống")
 
@@ -15,10 +15,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             html.H2("Tổng quan hệ thống / System overview"),
-            html.P(
-                "Dữ liệu hiện có trong cơ sở dữ liệu và độ mới của từng bảng.",
-                className="text-muted",
-            ),
-            status_table(system_overview()),
+            html.P("Các nguồn dữ liệu: lần đồng bộ cuối và độ mới của số liệu.", className="text-muted"),
+            status_table(read_model().source_health()),
         ]
     )

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ioc.cli import areas, db, kpi, serve, sources
+from ioc.cli import areas, db, kpi, sources
 from ioc.cli.common import AppState
 from ioc.config import ConfigError
 
@@ -44,11 +45,18 @@ def _root(
 app.add_typer(db.app, name="db", help="Database schema: upgrade, current revision.")
 app.add_typer(areas.app, name="areas", help="Areas (org units): import from CSV, list.")
 app.add_typer(kpi.app, name="kpi", help="KPI definitions: check, list, show.")
-serve.register(app)
 sources.register(app)
 
 
+def _register_plugins() -> None:
+    """Commands of other packages (the dashboard's `demo` and `web`) through the `ioc.commands`
+    entry points, so this core package never imports them."""
+    for entry in entry_points(group="ioc.commands"):
+        entry.load()(app)
+
+
 def main() -> None:
+    _register_plugins()
     try:
         app()
     except ConfigError as exc:

@@ -86,8 +86,7 @@ def dataset_table(statuses: list[SourceStatus]) -> Table:
     table = Table(title="Bộ dữ liệu / Datasets")
     table.add_column("Nguồn / Source")
     table.add_column("Bảng / Table")
-    table.add_column("Số dòng / Rows", justify="right")
-    table.add_column("Thay đổi cuối / Last change")
+    table.add_column("Thành công cuối / Last success")
     table.add_column("Tuổi dữ liệu / Data age", justify="right")
     table.add_column("Trạng thái / State")
     for status in statuses:
@@ -95,8 +94,7 @@ def dataset_table(statuses: list[SourceStatus]) -> Table:
             table.add_row(
                 status.source,
                 dataset.table,
-                format_number(dataset.rows),
-                format_datetime(dataset.last_changed),
+                format_datetime(dataset.last_success),
                 format_age(dataset.data_age),
                 "[red]trễ / late[/]" if dataset.late else "[green]đúng hạn / on time[/]",
             )
@@ -229,7 +227,7 @@ def register(app: typer.Typer) -> None:
     def status_command(
         ctx: typer.Context,
         datasets: Annotated[
-            bool, typer.Option("--datasets/--no-datasets", help="also count rows per table")
+            bool, typer.Option("--datasets/--no-datasets", help="also list each source's tables")
         ] = True,
     ) -> None:
         """Each source's last run, rows, last success, data age and whether it is late."""

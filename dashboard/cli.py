@@ -1,4 +1,5 @@
-"""`ioc demo` and `ioc web`.
+"""`ioc demo` and `ioc web`: the serving commands, added to the `ioc` command through the
+`ioc.commands` entry point (so the core package never imports Dash).
 
 `ioc demo` is the one-command tour: embedded Postgres (unless `DATABASE_URL` is set), migrations,
 the demo province loaded when the database is empty, then the worker (its own process, as in
@@ -9,14 +10,13 @@ included.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlalchemy import text
@@ -31,13 +31,10 @@ from ioc.migrate import upgrade
 DEMO_SOURCE = "demo"
 
 
-def _create_app(settings: Settings, database: Database) -> Any:
-    """The Dash app, imported by path so this core package never imports Dash at import time."""
-    return importlib.import_module("dashboard.app").create_app(settings, database)
-
-
 def _serve_web(settings: Settings, database: Database, host: str, port: int) -> None:
-    app = _create_app(settings, database)
+    from dashboard.app import create_app
+
+    app = create_app(settings, database)
     typer.echo(f"Web: http://{host}:{port}/  (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)
 

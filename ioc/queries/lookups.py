@@ -1,0 +1,59 @@
+"""Names and choices for filters: areas (the org_unit tree), departments, procedures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, text
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    name: str
+    level: int | None = None
+    merged_into: str | None = None
+
+
+def areas(connection: Connection, parent: str | None) -> list[Option]:
+    """Children of `parent` (the province's communes and wards), or the roots; current units first."""
+    query = text(
+        "SELECT code, name, level, successor_code FROM org_unit "
+        "WHERE (CAST(:parent AS text) IS NULL AND parent_code IS NULL AND successor_code IS NULL) "
+        "   OR parent_code = :parent "
+        "ORDER BY successor_code IS NOT NULL, name"
+    )
+    return [Option(r.code, r.name, r.level, r.successor_code) for r in connection.execute(query, {"parent": parent})]
+
+
+def area_name(connection: Connection, code: str) -> str | None:
+    return connection.execute(text("SELECT name FROM org_unit WHERE code = :code"), {"code": code}).scalar()
+
+
+def subtree(connection: Connection, roots: Iterable[str]) -> frozenset[str]:
+    """Every area code under the given ones (themselves included; merged units under their successor)."""
+    query = text(
+        """
+        WITH RECURSIVE tree(code) AS (
+            SELECT code FROM org_unit WHERE code IN :roots
+          UNION
+            SELECT o.code FROM org_unit o JOIN tree t ON o.parent_code = t.code OR o.successor_code = t.code
+        )
+        SELECT code FROM tree
+        """
+    ).bindparams(bindparam("roots", expanding=True))
+    return frozenset(connection.execute(query, {"roots": list(roots)}).scalars())
+
+
+def departments(connection: Connection) -> list[Option]:
+    query = text("SELECT code, name FROM department ORDER BY name")
+    return [Option(r.code, r.name) for r in connection.execute(query)]
+
+
+def procedures(connection: Connection, department: str | None) -> list[Option]:
+    query = text(
+        "SELECT code, name FROM procedure "
+        "WHERE CAST(:department AS text) IS NULL OR department_code = :department ORDER BY name"
+    )
+    return [Option(r.code, r.name) for r in connection.execute(query, {"department": department})]

@@ -1,0 +1,328 @@
+"""The read model: every reader (wall, desktop, PDF briefings, CLI) gets its numbers here.
+
+No Dash, no Flask: an explicit engine, the KPI library and the settings, so the worker and the CLI
+can use it as the web app does. Answers are cached by *data version* (see :meth:`ReadModel.data_version`),
+so a wall of 36 screens asking the same question costs one computation per load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, text
+
+from ioc import freshness as fresh
+from ioc.config import Settings
+from ioc.kpi.engine import compute
+from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
+from ioc.kpi.result import KpiResult
+from ioc.kpi.spec import Kpi, KpiLibrary
+from ioc.queries import lookups, rows
+from ioc.queries.cache import VersionedCache
+from ioc.queries.lineage import build_lineage
+from ioc.queries.types import EVERYTHING, BreakdownResult, Lineage, RowPage, Scope, Series, SeriesPoint, Tile
+from ioc.runs import SourceStatus, source_status
+
+T = TypeVar("T")
+
+#: Snapshot KPIs (open, overdue, due soon) move with the clock even without a load: answers are
+#: re-computed at least this often.
+CLOCK_BUCKET = timedelta(minutes=1)
+
+#: The table each KPI dataset reads.
+DATASET_TABLES = {"dossier": "dossier", "incident": "incident", "indicator": "indicator_observation"}
+
+_VERSION_SQL = text(
+    """
+    SELECT (SELECT coalesce(max(id), 0) FROM connector_run) AS last_run,
+           (SELECT max(finished_at) FROM connector_run) AS last_finish,
+           (SELECT coalesce(sum(rows_inserted + rows_updated), 0) FROM connector_run
+             WHERE status = 'running') AS in_flight,
+           (SELECT max(refreshed_at) FROM kpi.rollup_state) AS rollups
+    """
+)
+
+
+class ReadModel:
+    """Tiles, series, breakdowns, rows, lineage and source health for one province's database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        library: KpiLibrary,
+        settings: Settings,
+        *,
+        cache: VersionedCache | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.library = library
+        self.settings = settings
+        self.cache = cache if cache is not None else VersionedCache()
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # ------------------------------------------------------------------------------ versioning
+
+    def data_version(self, connection: Connection | None = None) -> str:
+        """Changes whenever a load commits a batch, a run ends, or rollups are refreshed; plus a
+        one-minute clock bucket for snapshot KPIs. One small query on `connector_run`."""
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.data_version(own)
+        row = connection.execute(_VERSION_SQL).one()
+        bucket = int(self.clock().timestamp() // CLOCK_BUCKET.total_seconds())
+        return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}:{bucket}"
+
+    def _cached(self, key: Hashable, compute_answer: Callable[[], T]) -> T:
+        return self.cache.get_or_compute((key, self.data_version()), compute_answer)
+
+    # ------------------------------------------------------------------------------ periods
+
+    def current_period(self, grain: str = "month") -> Period:
+        today = self.clock().astimezone(self.settings.zone).date()
+        return current(grain, today)
+
+    def _period(self, period: str | Period | None, kpi: Kpi | None = None) -> Period:
+        if period is None:
+            return self.current_period(kpi.grain if kpi else "month")
+        return parse_period(period)
+
+    # ------------------------------------------------------------------------------ freshness
+
+    def dataset_freshness(self) -> dict[str, fresh.DatasetFreshness]:
+        def answer() -> dict[str, fresh.DatasetFreshness]:
+            with self.engine.connect() as connection:
+                return fresh.dataset_freshness(fresh.source_runs(connection))
+
+        return self._cached(("freshness",), answer)
+
+    def kpi_datasets(self, kpi: Kpi) -> tuple[str, ...]:
+        """The fact tables a KPI is computed from (through growth and derived KPIs too)."""
+        if kpi.type == "latest":
+            return ("indicator_observation",)
+        if kpi.type in ("growth", "derived"):
+            found: set[str] = set()
+            for ref in sorted(kpi.references()):
+                found.update(self.kpi_datasets(self.library.get(ref)))
+            return tuple(sorted(found))
+        return (DATASET_TABLES[kpi.dataset],) if kpi.dataset in DATASET_TABLES else ()
+
+    def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:
+        return fresh.combine(self.kpi_datasets(kpi), self.dataset_freshness(), kpi.freshness_delta, self.clock())
+
+    # ------------------------------------------------------------------------------ numbers
+
+    def result(
+        self, kpi_id: str, *, area: str, period: str | Period | None = None, breakdown: str | None = None
+    ) -> KpiResult:
+        """The engine's answer for one KPI (cached)."""
+        kpi = self.library.get(kpi_id)
+        when = self._period(period, kpi)
+        return self._cached(
+            ("result", kpi_id, area, when, breakdown),
+            lambda: compute(self.engine, self.library, kpi_id, when, area, breakdown, now=self.clock()),
+        )
+
+    def tiles(
+        self,
+        kpi_ids: Sequence[str],
+        *,
+        area: str,
+        period: str | Period | None = None,
+        scope: Scope = EVERYTHING,
+        sparkline: int = 12,
+    ) -> dict[str, Tile]:
+        """Many KPIs for one area and period: value, change, target, status, freshness, sparkline."""
+        self._check_scope(scope, area)
+        return {
+            kpi_id: self._cached(
+                ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline),
+                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline),  # type: ignore[misc]
+            )
+            for kpi_id in kpi_ids
+        }
+
+    def _tile(self, kpi_id: str, area: str, period: str | Period | None, sparkline: int) -> Tile:
+        kpi = self.library.get(kpi_id)
+        when = self._period(period, kpi)
+        result = self.result(kpi_id, area=area, period=when)
+        state = self.kpi_freshness(kpi)
+        points = self.series(kpi_id, area=area, count=sparkline, end=when).points if sparkline else ()
+        return Tile(
+            kpi_id=kpi.id,
+            name_vi=kpi.name.vi,
+            name_en=kpi.name.en,
+            unit_vi=kpi.unit.vi,
+            unit_en=kpi.unit.en,
+            decimals=kpi.decimals,
+            direction=kpi.direction,
+            period=result.period,
+            area=area,
+            value=result.value,
+            previous=result.previous,
+            previous_period=result.previous_period,
+            delta=result.delta,
+            target=result.target,
+            status=result.status,
+            data_as_of=state.data_as_of,
+            data_age=state.age,
+            freshness=state.state,
+            sources=state.sources,
+            failed_sources=state.failed_sources,
+            coverage=getattr(result, "coverage", None),
+            sparkline=tuple(point.value for point in points),
+            observed_period=result.observed_period,
+        )
+
+    def series(
+        self,
+        kpi_id: str,
+        *,
+        area: str,
+        periods: Sequence[str | Period] | None = None,
+        count: int = 12,
+        end: str | Period | None = None,
+        scope: Scope = EVERYTHING,
+    ) -> Series:
+        """A chart's points: the given periods, or `count` periods of the KPI's grain ending at `end`."""
+        self._check_scope(scope, area)
+        kpi = self.library.get(kpi_id)
+        if periods is None:
+            last = self._period(end, kpi)
+            chosen = [last]
+            while len(chosen) < count:
+                chosen.append(previous_period(chosen[-1]))
+            chosen.reverse()
+        else:
+            chosen = [parse_period(p) for p in periods]
+        points = []
+        for when in chosen:
+            value = self.result(kpi_id, area=area, period=when).value
+            year = (when.end - timedelta(days=1)).year
+            points.append(SeriesPoint(when.label, when.start, value, kpi.target_for(year, area)))
+        return Series(kpi.id, kpi.name.vi, kpi.name.en, kpi.unit.vi, kpi.decimals, area, tuple(points))
+
+    def breakdown(
+        self,
+        kpi_id: str,
+        by: str,
+        *,
+        area: str,
+        period: str | Period | None = None,
+        scope: Scope = EVERYTHING,
+        limit: int | None = None,
+    ) -> BreakdownResult:
+        """One KPI split by area, department, procedure, channel or category, ranked."""
+        self._check_scope(scope, area)
+        kpi = self.library.get(kpi_id)
+        result = self.result(kpi_id, area=area, period=period, breakdown=by)
+        ranked = tuple(result.rows)
+        if scope.departments is not None and by == "department":
+            ranked = tuple(row for row in ranked if row.key in scope.departments)
+        return BreakdownResult(
+            kpi_id=kpi.id,
+            name_vi=kpi.name.vi,
+            unit_vi=kpi.unit.vi,
+            decimals=kpi.decimals,
+            direction=kpi.direction,
+            by=by,
+            period=result.period,
+            area=area,
+            value=result.value,
+            rows=ranked[:limit] if limit else ranked,
+        )
+
+    def compare(self, kpi_id: str, period: str | Period) -> Period:
+        """The period a KPI's change is measured against (previous period or same period last year)."""
+        kpi = self.library.get(kpi_id)
+        return compare_period(parse_period(period), kpi.compare)
+
+    # ------------------------------------------------------------------------------ rows and lineage
+
+    def rows(
+        self,
+        kpi_id: str,
+        *,
+        area: str,
+        period: str | Period | None = None,
+        part: str = "value",
+        filters: Mapping[str, Any] | None = None,
+        after: str | None = None,
+        limit: int = 50,
+        sort: str | None = None,
+        descending: bool = False,
+        scope: Scope = EVERYTHING,
+        with_total: bool = False,
+    ) -> RowPage:
+        """The fact rows a number counts, keyset-paged and sorted in SQL (drill-down, lineage, exports)."""
+        self._check_scope(scope, area)
+        kpi = self.library.get(kpi_id)
+        when = self._period(period, kpi)
+        area_codes = None if scope.areas is None else self._areas_within(scope.areas)
+        with self.engine.connect() as connection:
+            return rows.page(
+                connection,
+                self.library,
+                kpi_id,
+                when,
+                area,
+                part=part,
+                filters=filters or {},
+                after=after,
+                limit=limit,
+                sort=sort,
+                descending=descending,
+                scope=scope,
+                now=self.clock(),
+                with_total=with_total,
+                area_codes=area_codes,
+            )
+
+    def lineage(self, kpi_id: str, *, area: str, period: str | Period | None = None) -> Lineage:
+        """What a number is, how it is computed, from which sources and runs, and as of when."""
+        kpi = self.library.get(kpi_id)
+        state = self.kpi_freshness(kpi)
+        with self.engine.connect() as connection:
+            return build_lineage(connection, self.library, kpi, state)
+
+    def source_health(self) -> list[SourceStatus]:
+        """Per configured source: last run, last success, data age, late or failing (from runs only)."""
+        return self._cached(
+            ("sources",), lambda: source_status(self.engine, self.settings, self.clock(), datasets=False)
+        )
+
+    # ------------------------------------------------------------------------------ lookups
+
+    def _lookup(self, key: Hashable, read: Callable[[Connection], T]) -> T:
+        def answer() -> T:
+            with self.engine.connect() as connection:
+                return read(connection)
+
+        return self._cached(key, answer)
+
+    def areas(self, parent: str | None = None) -> list[lookups.Option]:
+        return self._lookup(("areas", parent), lambda c: lookups.areas(c, parent))
+
+    def departments(self) -> list[lookups.Option]:
+        return self._lookup(("departments",), lookups.departments)
+
+    def procedures(self, department: str | None = None) -> list[lookups.Option]:
+        return self._lookup(("procedures", department), lambda c: lookups.procedures(c, department))
+
+    def area_name(self, code: str) -> str | None:
+        return self._lookup(("area_name", code), lambda c: lookups.area_name(c, code))
+
+    def kpis(self, domain: str | None = None) -> list[Kpi]:
+        return self.library.in_domain(domain) if domain else list(self.library)
+
+    # ------------------------------------------------------------------------------ scope
+
+    def _check_scope(self, scope: Scope, area: str) -> None:
+        """Staff scoped to areas may only ask about those areas (enforced here, not in pages)."""
+        if scope.areas is not None and area not in self._areas_within(scope.areas):
+            raise PermissionError(f"area {area!r} is outside this reader's scope")
+
+    def _areas_within(self, roots: frozenset[str]) -> frozenset[str]:
+        return self._lookup(("within", roots), lambda c: lookups.subtree(c, roots))

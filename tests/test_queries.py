@@ -1,0 +1,166 @@
+"""The read model (`ioc.queries`) on the engine tests' known October 2026 dataset.
+
+Hand-computed from that table (tests/test_kpi_engine.py): 8 dossiers received in October in the
+province (d5 came on 28/09), 1 in September; d3 and d4 (Sở Y tế) are open; the online ones are d1,
+d4, d8, d9 (d5 is September's).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, event
+
+from ioc import runs
+from ioc.config import Settings
+from ioc.kpi import KpiLibrary
+from ioc.kpi.engine import compute
+from ioc.queries import ReadModel, RowQueryError, Scope, format_value
+from tests.test_kpi_engine import at, dossiers, kdb, library  # noqa: F401  (fixtures)
+
+NOW = at("2026-10-31", "12:00")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+def record_run(engine: Engine, status: str, *, source: str = "igate", connector: str = "dossiers") -> int:
+    with engine.begin() as connection:
+        run_id = runs.start_run(connection, source=source, connector=connector, full=False, cursor=None)
+        runs.finish_run(connection, run_id, status=status, error="HTTP 500" if status == "failed" else None)
+    return run_id
+
+
+@pytest.fixture
+def model(dossiers: Engine, library: KpiLibrary, settings: Settings, clock: Clock) -> ReadModel:  # noqa: F811
+    return ReadModel(dossiers, library, settings, clock=clock)
+
+
+class StatementCounter:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.count = 0
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: object) -> None:
+        self.count += 1
+
+
+def test_tiles_match_the_engine_and_hand_counts(model: ReadModel, library: KpiLibrary) -> None:  # noqa: F811
+    record_run(model.engine, "success")
+    tiles = model.tiles(["dossiers_received", "dossiers_on_time_rate"], area="66", period="2026-10")
+    received = tiles["dossiers_received"]
+    assert received.value == 8 and received.previous == 1 and received.delta == 7
+    raw = compute(model.engine, library, "dossiers_on_time_rate", "2026-10", "66", use_rollups=False, now=NOW)
+    assert tiles["dossiers_on_time_rate"].value == pytest.approx(raw.value)
+    assert received.value_text() == "8 hồ sơ"
+    assert received.freshness == "fresh" and received.sources == ("igate",)
+    assert received.sparkline[-2:] == (1.0, 8.0) and len(received.sparkline) == 12
+
+
+def test_no_data_is_said_in_words_never_with_a_unit() -> None:
+    assert format_value(None, 1, "%") == "Không có dữ liệu"
+    assert format_value(94.25, 1, "%") == "94,2%" or format_value(94.25, 1, "%") == "94,3%"
+    assert format_value(1234, 0, "hồ sơ") == "1.234 hồ sơ"
+
+
+def test_freshness_follows_runs_stale_and_failed(model: ReadModel, clock: Clock) -> None:
+    assert model.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"].freshness == (
+        "never_loaded"
+    )
+    record_run(model.engine, "success")
+    tile = model.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"]
+    assert tile.freshness == "fresh" and tile.data_as_of is not None
+    clock.now = tile.data_as_of + timedelta(days=2)  # dossiers_received expects daily data
+    tile = model.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"]
+    assert tile.freshness == "stale" and tile.data_age > timedelta(days=1)
+    record_run(model.engine, "failed")
+    tile = model.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"]
+    assert tile.freshness == "failed" and tile.failed_sources == ("igate",)
+    assert "igate" in tile.freshness_note()
+
+
+def test_answers_are_cached_by_data_version(model: ReadModel) -> None:
+    record_run(model.engine, "success")
+    model.tiles(["dossiers_received", "dossiers_open_overdue"], area="66", period="2026-10")
+    with StatementCounter(model.engine) as counter:
+        again = model.tiles(["dossiers_received", "dossiers_open_overdue"], area="66", period="2026-10")
+    assert counter.count == 1  # the data-version probe only
+    version = model.data_version()
+    record_run(model.engine, "success")
+    assert model.data_version() != version
+    with StatementCounter(model.engine) as counter:
+        fresh = model.tiles(["dossiers_received", "dossiers_open_overdue"], area="66", period="2026-10")
+    assert counter.count > 1
+    assert fresh["dossiers_received"].value == again["dossiers_received"].value
+
+
+def test_series_is_one_point_per_period(model: ReadModel) -> None:
+    series = model.series("dossiers_received", area="66", count=3, end="2026-10")
+    assert [(p.period, p.value) for p in series.points] == [("2026-08", 0.0), ("2026-09", 1.0), ("2026-10", 8.0)]
+
+
+def test_rows_are_keyset_paged_in_order_without_repeats(model: ReadModel) -> None:
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page = model.rows("dossiers_received", area="66", period="2026-10", limit=3, after=after)
+        seen += [row["code"] for row in page.rows]
+        pages += 1
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert pages == 3 and sorted(seen) == ["d1", "d2", "d3", "d4", "d6", "d7", "d8", "d9"]
+    assert seen == ["d1", "d2", "d8", "d3", "d9", "d7", "d6", "d4"]  # by received_at
+    newest_first = model.rows("dossiers_received", area="66", period="2026-10", descending=True, limit=2)
+    assert [row["code"] for row in newest_first.rows] == ["d4", "d6"]
+    assert "applicant" not in " ".join(page.columns) and "procedure_name" in page.columns
+
+
+def test_rows_filters_and_scope(model: ReadModel) -> None:
+    online = model.rows("dossiers_received", area="66", period="2026-10", filters={"channel": "online"})
+    assert sorted(row["code"] for row in online.rows) == ["d1", "d4", "d8", "d9"]
+    scoped = model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"})))
+    assert sorted(row["code"] for row in scoped.rows) == ["d3", "d4", "d6"]
+    with pytest.raises(RowQueryError):
+        model.rows("dossiers_received", area="66", period="2026-10", filters={"applicant_name": "x"})
+    with pytest.raises(PermissionError):
+        model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
+    own = model.rows("dossiers_received", area="66002", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
+    assert sorted(row["code"] for row in own.rows) == ["d6", "d7"]
+
+
+def test_lineage_says_what_how_and_from_which_runs(model: ReadModel) -> None:
+    run_id = record_run(model.engine, "success")
+    lineage = model.lineage("dossiers_on_time_rate", area="66", period="2026-10")
+    assert "Tử số" in lineage.formula_vi and "Ngày kết thúc xử lý" in lineage.formula_vi
+    assert "Kết thúc đúng hạn" in lineage.formula_vi
+    assert [run.run_id for run in lineage.runs] == [run_id] and lineage.sources == ("igate",)
+    assert lineage.legal_source and "766" in lineage.legal_source
+
+
+def test_breakdown_and_scope_by_department(model: ReadModel) -> None:
+    result = model.breakdown("dossiers_received", "department", area="66", period="2026-10")
+    assert {row.key: row.value for row in result.rows} == {"SNV": 5.0, "SYT": 3.0}
+    scoped = model.breakdown(
+        "dossiers_received", "department", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"}))
+    )
+    assert [row.key for row in scoped.rows] == ["SYT"]

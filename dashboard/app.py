@@ -60,7 +60,9 @@ def create_app(settings: Settings, database: Database) -> Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
-    app.server.config["IOC_READ_MODEL"] = ReadModel(database.read_engine, load_library(settings.kpi_dir), settings)
+    app.server.config["IOC_READ_MODEL"] = ReadModel(
+        database.read_engine, load_library(settings.kpi_dir), settings
+    )
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell
     return app

@@ -11,8 +11,8 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (

@@ -114,7 +114,11 @@ def test_answers_are_cached_by_data_version(model: ReadModel) -> None:
 
 def test_series_is_one_point_per_period(model: ReadModel) -> None:
     series = model.series("dossiers_received", area="66", count=3, end="2026-10")
-    assert [(p.period, p.value) for p in series.points] == [("2026-08", 0.0), ("2026-09", 1.0), ("2026-10", 8.0)]
+    assert [(p.period, p.value) for p in series.points] == [
+        ("2026-08", 0.0),
+        ("2026-09", 1.0),
+        ("2026-10", 8.0),
+    ]
 
 
 def test_rows_are_keyset_paged_in_order_without_repeats(model: ReadModel) -> None:
@@ -138,13 +142,17 @@ def test_rows_are_keyset_paged_in_order_without_repeats(model: ReadModel) -> Non
 def test_rows_filters_and_scope(model: ReadModel) -> None:
     online = model.rows("dossiers_received", area="66", period="2026-10", filters={"channel": "online"})
     assert sorted(row["code"] for row in online.rows) == ["d1", "d4", "d8", "d9"]
-    scoped = model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"})))
+    scoped = model.rows(
+        "dossiers_received", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"}))
+    )
     assert sorted(row["code"] for row in scoped.rows) == ["d3", "d4", "d6"]
     with pytest.raises(RowQueryError):
         model.rows("dossiers_received", area="66", period="2026-10", filters={"applicant_name": "x"})
     with pytest.raises(PermissionError):
         model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
-    own = model.rows("dossiers_received", area="66002", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
+    own = model.rows(
+        "dossiers_received", area="66002", period="2026-10", scope=Scope(areas=frozenset({"66002"}))
+    )
     assert sorted(row["code"] for row in own.rows) == ["d6", "d7"]
 
 
@@ -161,6 +169,10 @@ def test_breakdown_and_scope_by_department(model: ReadModel) -> None:
     result = model.breakdown("dossiers_received", "department", area="66", period="2026-10")
     assert {row.key: row.value for row in result.rows} == {"SNV": 5.0, "SYT": 3.0}
     scoped = model.breakdown(
-        "dossiers_received", "department", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"}))
+        "dossiers_received",
+        "department",
+        area="66",
+        period="2026-10",
+        scope=Scope(departments=frozenset({"SYT"})),
     )
     assert [row.key for row in scoped.rows] == ["SYT"]

@@ -14,7 +14,9 @@ from ioc.models import OrgUnit
 from tests.web import serve_app
 
 
-def test_overview_shows_sources_rows_and_data_age(db: Engine, settings: Settings, tmp_path: Path, browser) -> None:
+def test_overview_shows_sources_rows_and_data_age(
+    db: Engine, settings: Settings, tmp_path: Path, browser
+) -> None:
     assert settings.source_file is not None
     config = tmp_path / "with-source.yaml"
     config.write_text(
@@ -23,7 +25,9 @@ def test_overview_shows_sources_rows_and_data_age(db: Engine, settings: Settings
         encoding="utf-8",
     )
     with db.begin() as connection:
-        connection.execute(insert(OrgUnit.__table__), [{"code": "66", "name": "Đắk Lắk", "kind": "tỉnh", "level": 1}])
+        connection.execute(
+            insert(OrgUnit.__table__), [{"code": "66", "name": "Đắk Lắk", "kind": "tỉnh", "level": 1}]
+        )
         run_id = runs.start_run(connection, source="igate", connector="dossiers", full=False, cursor=None)
         runs.record_batch(
             connection, run_id, read=1234, inserted=1200, updated=0, unchanged=34, rejected=0, cursor=None

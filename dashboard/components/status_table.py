@@ -54,11 +54,16 @@ def status_table(statuses: list[SourceStatus]) -> dbc.Table:
                         className="text-end",
                         id={"type": "source-read", "source": status.source},
                     ),
-                    html.Td(format_number(run.rows_inserted + run.rows_updated if run else None), className="text-end"),
+                    html.Td(
+                        format_number(run.rows_inserted + run.rows_updated if run else None),
+                        className="text-end",
+                    ),
                     html.Td(format_number(run.rows_rejected if run else None), className="text-end"),
                     html.Td(format_age(status.data_age)),
                     html.Td(dbc.Badge(label, color=colour)),
                 ]
             )
         )
-    return dbc.Table([header, html.Tbody(rows)], striped=True, bordered=False, hover=True, className="ioc-status-table")
+    return dbc.Table(
+        [header, html.Tbody(rows)], striped=True, bordered=False, hover=True, className="ioc-status-table"
+    )

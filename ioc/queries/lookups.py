@@ -24,7 +24,10 @@ def areas(connection: Connection, parent: str | None) -> list[Option]:
         "   OR parent_code = :parent "
         "ORDER BY successor_code IS NOT NULL, name"
     )
-    return [Option(r.code, r.name, r.level, r.successor_code) for r in connection.execute(query, {"parent": parent})]
+    return [
+        Option(r.code, r.name, r.level, r.successor_code)
+        for r in connection.execute(query, {"parent": parent})
+    ]
 
 
 def area_name(connection: Connection, code: str) -> str | None:

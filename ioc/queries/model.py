@@ -75,8 +75,8 @@ class ReadModel:
         bucket = int(self.clock().timestamp() // CLOCK_BUCKET.total_seconds())
         return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}:{bucket}"
 
-    def _cached(self, key: Hashable, compute_answer: Callable[[], T]) -> T:
-        return self.cache.get_or_compute((key, self.data_version()), compute_answer)
+    def _cached(self, key: Hashable, compute_answer: Callable[[], T], version: str | None = None) -> T:
+        return self.cache.get_or_compute((key, version or self.data_version()), compute_answer)
 
     # ------------------------------------------------------------------------------ periods
 
@@ -110,7 +110,9 @@ class ReadModel:
         return (DATASET_TABLES[kpi.dataset],) if kpi.dataset in DATASET_TABLES else ()
 
     def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:
-        return fresh.combine(self.kpi_datasets(kpi), self.dataset_freshness(), kpi.freshness_delta, self.clock())
+        return fresh.combine(
+            self.kpi_datasets(kpi), self.dataset_freshness(), kpi.freshness_delta, self.clock()
+        )
 
     # ------------------------------------------------------------------------------ numbers
 
@@ -136,10 +138,12 @@ class ReadModel:
     ) -> dict[str, Tile]:
         """Many KPIs for one area and period: value, change, target, status, freshness, sparkline."""
         self._check_scope(scope, area)
+        version = self.data_version()
         return {
             kpi_id: self._cached(
                 ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline),
                 lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline),  # type: ignore[misc]
+                version,
             )
             for kpi_id in kpi_ids
         }

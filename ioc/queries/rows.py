@@ -81,7 +81,9 @@ def decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
-def scope_conditions(table: Any, dataset: str, scope: Scope, area_codes: frozenset[str] | None) -> list[ColumnElement]:
+def scope_conditions(
+    table: Any, dataset: str, scope: Scope, area_codes: frozenset[str] | None
+) -> list[ColumnElement]:
     """The reader's scope as WHERE conditions (departments for dossiers; areas for every dataset)."""
     out: list[ColumnElement] = []
     if scope.departments is not None and dataset == "dossier":
@@ -127,13 +129,17 @@ def page(
 
     sort_column = table.c[sort]
     nullable = sort_column.nullable and sort not in ("received_at", "reported_at")
-    sort_key = func.coalesce(sort_column, literal(_FAR_FUTURE).cast(sort_column.type)) if nullable else sort_column
+    sort_key = (
+        func.coalesce(sort_column, literal(_FAR_FUTURE).cast(sort_column.type)) if nullable else sort_column
+    )
     key = table.c[KEY_COLUMN[name]]
     source = table.c.source
 
     total = None
     if with_total:
-        total = connection.execute(select(func.count()).select_from(chosen.from_clause).where(*conditions)).scalar()
+        total = connection.execute(
+            select(func.count()).select_from(chosen.from_clause).where(*conditions)
+        ).scalar()
 
     if after is not None:
         last_sort, last_source, last_key = decode_cursor(after)

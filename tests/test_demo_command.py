@@ -1,4 +1,4 @@
-"""`ioc demo` end to end: migrate, load the demo province, worker + web; the page shows the counts."""
+"""`ioc demo` end to end: migrate, load the demo province, worker + web; the page shows the load."""
 
 from __future__ import annotations
 
@@ -60,9 +60,13 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
                 break
             except Exception:  # the server is still binding its port
                 time.sleep(0.2)
-        cell = page.locator('[id=\'{"table":"dossier","type":"table-rows"}\']')
+        cell = page.locator('[id=\'{"source":"demo","type":"source-read"}\']')
         cell.wait_for(timeout=15_000)
-        assert cell.inner_text() == f"{dossiers:,}".replace(",", ".")
+        with db.connect() as connection:
+            read = connection.execute(
+                text("SELECT rows_read FROM connector_run WHERE source = 'demo' ORDER BY id DESC LIMIT 1")
+            ).scalar_one()
+        assert read > dossiers and cell.inner_text() == f"{read:,}".replace(",", ".")
         page.close()
         children = psutil.Process(process.pid).children(recursive=True)
         assert any("worker" in " ".join(child.cmdline()) for child in children)

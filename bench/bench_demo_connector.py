@@ -7,31 +7,19 @@ Baseline in the same run: the demo's generation alone (what the load path adds i
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
-from pathlib import Path
+
+from demo_setup import demo_arguments, demo_settings  # bench/ is on sys.path when run as a script
 
 from connectors.demo import build_demo
-from ioc.config import load_settings
 from ioc.database import make_engine, temporary_database
 from ioc.migrate import upgrade
 from ioc.runner import run_source
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    config = Path(tempfile.mkdtemp(prefix="ioc-bench-")) / "config.yaml"
-    config.write_text(
-        f"province: {{code: '66'}}\ndemo: {{scale: {args.scale}}}\nsources:\n  demo: {{connector: demo}}\n",
-        encoding="utf-8",
-    )
-    settings = load_settings(config)
+    args = demo_arguments(__doc__, default_scale=1.0)
+    settings = demo_settings(args.scale)
 
     started = time.perf_counter()
     data = build_demo(settings)

@@ -45,6 +45,7 @@ class WorkCalendar:
     `extra_working_days` (config) is a working day; a compensatory working day the `holidays` package
     knows (`weekend_workdays`: Saturdays 04/05/2024, 26/04/2025, 22/08/2026…) is a working day; a
     public holiday (observed and substituted days off included) is off; else Monday–Friday work.
+    A decree newer than the installed `holidays` package goes in config until the package knows it.
     """
 
     first_year: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,8 @@ AGE_UNITS = {"vi": ("ngày", "giờ", "phút", "giây"), "en": ("d", "h", "min",
 
 
 def format_number(value: float | int | None, decimals: int = 0) -> str:
-    """1234567.891 → '1.234.567,89' (decimals=2); None → '—'."""
-    if value is None:
+    """1234567.891 → '1.234.567,89' (decimals=2); None (or NaN, ±∞) → '—'."""
+    if value is None or not math.isfinite(value):
         return NO_DATA
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
@@ -23,6 +24,24 @@ def format_percent(ratio: float | None, decimals: int = 1) -> str:
     if ratio is None:
         return NO_DATA
     return f"{format_number(ratio * 100, decimals)}%"
+
+
+def format_value(value: float | int | None, decimals: int, unit: str, no_data: str = NO_DATA) -> str:
+    """A value with its unit: '94,3%', '94,3% chỉ tiêu', '1.234 hồ sơ' (vi-VN writes the percent sign
+    without a space); no data is `no_data` alone, never '—%' or 'không có dữ liệu%'."""
+    text = format_number(value, decimals)
+    if text == NO_DATA:
+        return no_data
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"
+
+
+def format_coverage(coverage: tuple[int, int] | None, units: str = "xã") -> str:
+    """(100, 102) → '100/102 xã' (how many units reported a summed value); None → ''."""
+    if coverage is None:
+        return ""
+    return f"{format_number(coverage[0])}/{format_number(coverage[1])} {units}".rstrip()
 
 
 def format_date(value: date | datetime | None) -> str:

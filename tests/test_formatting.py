@@ -36,3 +36,18 @@ def test_ages() -> None:
     assert format_age(timedelta(days=2), language="en") == "2 d"
     assert format_age(timedelta(0)) == "0 giây"
     assert format_age(None) == "—"
+
+
+def test_no_data_never_carries_the_unit() -> None:
+    from ioc.formatting import format_coverage, format_value
+
+    assert format_value(94.34, 1, "%") == "94,3%"
+    assert format_value(94.34, 1, "% chỉ tiêu") == "94,3% chỉ tiêu"
+    assert format_value(1234, 0, "hồ sơ") == "1.234 hồ sơ"
+    assert format_value(None, 1, "%") == "—"
+    assert format_value(None, 1, "%", no_data="không có dữ liệu") == "không có dữ liệu"
+    assert format_value(float("nan"), 1, "%") == "—"
+    assert format_number(float("inf")) == "—"
+    assert format_coverage((100, 102)) == "100/102 xã"
+    assert format_coverage((1000, 1002), "đơn vị") == "1.000/1.002 đơn vị"
+    assert format_coverage(None) == ""

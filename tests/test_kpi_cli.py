@@ -83,3 +83,21 @@ def test_show_errors_exit_2(config: Path) -> None:
     assert unknown_kpi.exit_code == 2 and "unknown KPI 'nope'" in unknown_kpi.output
     bad_period = CliRunner().invoke(app, [*base, "dossiers_received", "--period", "Oct"])
     assert bad_period.exit_code == 2 and "expected a period" in bad_period.output
+
+
+def test_show_no_data_without_the_unit(config: Path) -> None:
+    args = [
+        "--config",
+        str(config),
+        "kpi",
+        "show",
+        "dossiers_on_time_rate",
+        "--area",
+        "66",
+        "--period",
+        "2026-10",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "địa bàn 66: không có dữ liệu\n" in result.output  # nothing finished: not "không có dữ liệu%"
+    assert "dữ liệu%" not in result.output

@@ -339,8 +339,15 @@ def test_latest_value_and_missing_values(indicators: Engine, library: KpiLibrary
 def test_series_roll_up_communes_to_the_province(indicators: Engine, library: KpiLibrary) -> None:
     september = compute(indicators, library, "vneid_level2_activations", "2026-09", "66")
     assert september.value == 150
+    assert september.coverage == (2, 2)
     october = compute(indicators, library, "vneid_level2_activations", "2026-10", "66")
-    assert october.value is None  # 66002's October value is missing: the total is unknown
+    # 66002's October value is missing: the value of the communes that reported, with its coverage
+    assert october.value == 120 and october.coverage == (1, 2) and october.observed_period == "2026-10"
+    october_rate = compute(indicators, library, "vneid_level2_rate", "2026-10", "66")
+    assert october_rate.value == pytest.approx(120 / 200 * 100)  # 66001's activations over its own target
+    assert october_rate.coverage == (1, 2)
+    own = compute(indicators, library, "poverty_rate", "2024", "66")
+    assert own.coverage is None  # the province's own figure: nothing summed
     rate = compute(indicators, library, "vneid_level2_rate", "2026-09", "66", breakdown="area")
     assert rate.value == pytest.approx(150 / 300 * 100)  # sums over communes, not a mean of rates
     assert {row.key: row.value for row in rate.rows} == {
@@ -580,3 +587,92 @@ def test_selection_errors(dossiers: Engine, library: KpiLibrary) -> None:
             selection(connection, library, "dossiers_received_growth", "2026-10", "66")
         with pytest.raises(KpiQueryError, match="unknown area"):
             selection(connection, library, "dossiers_received", "2026-10", "99")
+
+
+# ------------------------------------------------------------- old (merged) units and no-data periods
+#
+# Before 1 July 2025: old district 66900 (parent 66) with old commune 66901 (parent 66900); both ended
+# on 30/06/2025, 66901 merged into 66002, 66900 abolished. June 2025 dossiers: e1 under 66901, e2 under
+# 66900. (66003 of the fixture: no parent, merged into 66001, no end date recorded.)
+
+
+@pytest.fixture
+def old_units(dossiers: Engine) -> Engine:
+    ended = date(2025, 6, 30)
+    with dossiers.begin() as connection:
+        connection.execute(
+            insert(OrgUnit.__table__),
+            [
+                {"code": "66900", "name": "Huyện Cũ", "kind": "huyện", "level": 2, "parent_code": "66",
+                 "valid_to": ended, "successor_code": None},
+                {"code": "66901", "name": "Xã Cũ", "kind": "xã", "level": 3, "parent_code": "66900",
+                 "valid_to": ended, "successor_code": "66002"},
+            ],
+        )  # fmt: skip
+        connection.execute(
+            insert(Dossier.__table__),
+            [
+                _dossier("e1", "66901", "online", at("2025-06-10"), None, None),
+                _dossier("e2", "66900", "online", at("2025-06-12"), None, None),
+            ],
+        )
+    return dossiers
+
+
+def test_an_old_units_code_gives_its_own_history_not_the_province(
+    old_units: Engine, library: KpiLibrary
+) -> None:
+    merged = compute(old_units, library, "dossiers_received", "2026-10", "66003")
+    assert merged.value == 1  # d8 only (the province received 8)
+    assert (merged.merged_into, merged.merged_on) == ("66001", None)
+    commune = compute(old_units, library, "dossiers_received", "2025-06", "66901")
+    assert commune.value == 1  # e1
+    assert (commune.merged_into, commune.merged_on) == ("66002", date(2025, 7, 1))
+    after = compute(old_units, library, "dossiers_received", "2026-10", "66901")
+    assert after.value is None and after.merged_into == "66002" and after.path == "merged"
+    district = compute(old_units, library, "dossiers_received", "2025-06", "66900")
+    assert district.value == 2  # its own history includes its old commune
+    assert compute(old_units, library, "dossiers_received", "2025-06", "66002").value == 1  # e1 moved here
+    assert compute(old_units, library, "dossiers_received", "2026-10", "66001").merged_into is None
+    with old_units.connect() as connection:
+        sel = selection(connection, library, "dossiers_received", "2025-06", "66901")
+        assert list(connection.execute(sel.select(sel.table.c.code))) == [("e1",)]
+
+
+def test_a_breakdown_by_area_counts_each_dossier_once(old_units: Engine, library: KpiLibrary) -> None:
+    for use_rollups in (False, True):
+        if use_rollups:
+            with old_units.begin() as connection:
+                rollups.refresh(connection)
+        result = compute(
+            old_units, library, "dossiers_received", "2025-06", "66", "area", use_rollups=use_rollups
+        )
+        assert result.value == 2
+        # e1 under 66002 (where 66901 went), e2 under the abolished district: never e1 twice
+        assert {row.key: row.value for row in result.rows} == {"66002": 1, "66900": 1}
+        assert result.path == ("rollup" if use_rollups else "raw")
+
+
+def test_a_period_after_the_data_gives_no_data(dossiers: Engine, library: KpiLibrary) -> None:
+    with dossiers.begin() as connection:
+        connection.execute(text("UPDATE dossier SET updated_at = :t"), {"t": at("2026-10-31", "12:00")})
+    later = at("2026-12-10", "09:00")
+    november = compute(dossiers, library, "dossiers_received", "2026-11", "66", now=later)
+    assert november.value is None and november.previous == 8  # not 0: nothing was loaded for November
+    assert compute(dossiers, library, "dossiers_finished", "2026-10", "66", now=later).value == 7
+    rate = compute(dossiers, library, "dossiers_on_time_rate", "2026-11", "66", now=later)
+    assert rate.value is None and rate.previous == pytest.approx(5 / 7 * 100)
+
+
+def test_a_snapshot_kpi_for_a_future_period_is_not_todays_value(
+    dossiers: Engine, library: KpiLibrary
+) -> None:
+    now = at("2026-11-05", "12:00")
+    assert compute(dossiers, library, "dossiers_open_overdue", "2026-11", "66", now=now).value == 2  # d3 d4
+    december = compute(dossiers, library, "dossiers_open_overdue", "2026-12", "66", now=now)
+    assert december.value is None and december.previous == 2
+    assert compute(dossiers, library, "dossiers_due_soon", "2026-12", "66", now=now).value is None
+    assert compute(dossiers, library, "dossiers_received", "2026-12", "66", now=now).value is None
+    # as_of before the period: the snapshot would be measured before the period began
+    early = compute(dossiers, library, "dossiers_open_overdue", "2026-11", "66", as_of=at("2026-10-20"))
+    assert early.value is None

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ioc.cli.common import state
-from ioc.formatting import format_datetime, format_number
+from ioc.formatting import format_coverage, format_date, format_datetime, format_value
 from ioc.kpi.periods import LOCAL_TZ, current
 from ioc.kpi.spec import KpiLibrary, KpiSpecError, check_library, load_library
 
@@ -68,8 +68,11 @@ def list_kpis(
         typer.echo(f"{mark} {kpi.id:<34} {kpi.type:<10} {domain_name:<17} {kpi.unit.vi:<14} {kpi.name.vi}")
 
 
+NO_DATA_VI = "không có dữ liệu"
+
+
 def _format(value: float | None, decimals: int) -> str:
-    return "không có dữ liệu" if value is None else format_number(value, decimals)
+    return format_value(value, decimals, "", no_data=NO_DATA_VI)
 
 
 STATUS_LABELS = {"green": "xanh / green", "amber": "vàng / amber", "red": "đỏ / red"}
@@ -77,11 +80,6 @@ STATUS_LABELS = {"green": "xanh / green", "amber": "vàng / amber", "red": "đ�
 
 def _status(status: str | None) -> str:
     return STATUS_LABELS.get(status or "", "không đánh giá / none")
-
-
-def _with_unit(text: str, unit: str) -> str:
-    """`94,3%` but `1.234 hồ sơ` (vi-VN writes the percent sign without a space)."""
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 @app.command("show")
@@ -123,9 +121,14 @@ def show(
         except KpiQueryError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-    value = _with_unit(_format(result.value, kpi.decimals), result.unit_vi)
+    value = format_value(result.value, kpi.decimals, result.unit_vi, no_data=NO_DATA_VI)
+    if result.coverage is not None and result.coverage[0] < result.coverage[1]:
+        value += f" ({format_coverage(result.coverage)} báo cáo)"
     typer.echo(f"{result.name_vi} ({result.name_en})")
     typer.echo(f"  kỳ {result.period}, địa bàn {result.area}: {value}")
+    if result.merged_into is not None:
+        when = f" từ {format_date(result.merged_on)}" if result.merged_on else ""
+        typer.echo(f"  đơn vị cũ: đã sáp nhập vào {result.merged_into}{when}")
     if result.observed_period:
         typer.echo(f"  số liệu kỳ: {result.observed_period}")
     typer.echo(f"  kỳ so sánh {result.previous_period}: {_format(result.previous, kpi.decimals)}")

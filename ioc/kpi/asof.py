@@ -1,4 +1,4 @@
-"""How recent the data behind a KPI is (`data_as_of`)."""
+"""How recent the data behind a KPI is (`data_as_of`), and periods the data does not reach yet."""
 
 from __future__ import annotations
 
@@ -8,8 +8,22 @@ from sqlalchemy import func, select
 
 from ioc.kpi.context import Context
 from ioc.kpi.datasets import DATASETS
+from ioc.kpi.periods import Period
 from ioc.kpi.spec import FactKpi, Kpi, LatestKpi
 from ioc.models import IndicatorObservation
+
+
+def dataset_as_of(ctx: Context, name: str) -> datetime | None:
+    """The newest change in a fact dataset (from the rollup state when rollups are used)."""
+    if name not in ctx.as_of_cache:
+        dataset = DATASETS[name]
+        state = ctx.dataset_state(name)
+        if state.built and ctx.use_rollups:
+            ctx.as_of_cache[name] = state.data_as_of
+        else:
+            query = select(func.max(dataset.table.c[dataset.freshness_column]))
+            ctx.as_of_cache[name] = ctx.connection.execute(query).scalar()
+    return ctx.as_of_cache[name]
 
 
 def data_as_of(ctx: Context, kpi: Kpi) -> datetime | None:
@@ -21,8 +35,17 @@ def data_as_of(ctx: Context, kpi: Kpi) -> datetime | None:
         stamps = [data_as_of(ctx, ctx.library.get(ref)) for ref in sorted(kpi.references())]
         known = [stamp for stamp in stamps if stamp is not None]
         return None if not stamps or len(known) < len(stamps) else min(known)
-    dataset = DATASETS[kpi.dataset]
-    state = ctx.dataset_state(dataset.name)
-    if state.built and ctx.use_rollups:
-        return state.data_as_of
-    return ctx.connection.execute(select(func.max(dataset.table.c[dataset.freshness_column]))).scalar()
+    return dataset_as_of(ctx, kpi.dataset)
+
+
+def beyond_data(ctx: Context, kpi: FactKpi, period: Period) -> bool:
+    """True when the period has no data yet, so its value is "no data", never 0: it starts in the
+    future, or after the newest change in the dataset, or (a snapshot KPI) after the moment it would
+    be measured at (today's open dossiers are not next month's)."""
+    start = period.start_at
+    if start > ctx.now:
+        return True
+    if any(part.snapshot for part in kpi.parts().values()) and ctx.moment(period) < start:
+        return True
+    newest = dataset_as_of(ctx, kpi.dataset)
+    return newest is None or start > newest

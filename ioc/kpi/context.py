@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +30,8 @@ class Computed:
     rows: Rows | None = None
     observed_period: str | None = None
     path: str = "raw"
+    #: (units that reported, units expected) when a series value sums units' observations
+    coverage: tuple[int, int] | None = None
 
 
 @dataclass
@@ -41,7 +43,10 @@ class Context:
     as_of: datetime | None
     now: datetime
     use_rollups: bool
+    historic: bool = False  # the area is an old (merged or ended) unit: see ioc.kpi.areas
+    merged_on: date | None = None  # an old unit's first day without it: later periods have no data
     _states: dict[str, RollupState] = field(default_factory=dict)
+    as_of_cache: dict[str, datetime | None] = field(default_factory=dict)
 
     def dataset_state(self, dataset: str) -> RollupState:
         if dataset not in self._states:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ioc.kpi import expressions
+from ioc.kpi.asof import beyond_data
 from ioc.kpi.context import Computed, Context
 from ioc.kpi.facts import facts, ratio
 from ioc.kpi.periods import Period, compare_period
@@ -22,13 +23,20 @@ def _growth(ctx: Context, kpi: GrowthKpi, period: Period, breakdown: str | None)
     rows = None
     if breakdown:
         rows = {key: growth(value, (before.rows or {}).get(key)) for key, value in (now.rows or {}).items()}
-    return Computed(growth(now.value, before.value), rows, now.observed_period, path="derived")
+    return Computed(
+        growth(now.value, before.value), rows, now.observed_period, path="derived", coverage=now.coverage
+    )
 
 
 def _derived(ctx: Context, kpi: DerivedKpi, period: Period, breakdown: str | None) -> Computed:
     names = sorted(kpi.references())
     inputs = {name: evaluate(ctx, ctx.library.get(name), period, breakdown) for name in names}
     value = expressions.evaluate(kpi.expression, {n: c.value for n, c in inputs.items()})
+    coverages = [c.coverage for c in inputs.values() if c.coverage is not None]
+    coverage = min(coverages) if coverages else None
+    if any(reporting < expected for reporting, expected in coverages):
+        expected = max(expected for _, expected in coverages)
+        value, coverage = _over_reporting_units(ctx, kpi, period, names, expected)
     rows = None
     if breakdown:
         keys = set().union(*(set(c.rows or {}) for c in inputs.values()))
@@ -37,7 +45,23 @@ def _derived(ctx: Context, kpi: DerivedKpi, period: Period, breakdown: str | Non
             for key in keys
         }
     observed = max((c.observed_period for c in inputs.values() if c.observed_period), default=None)
-    return Computed(value, rows, observed, path="derived")
+    return Computed(value, rows, observed, path="derived", coverage=coverage)
+
+
+def _over_reporting_units(
+    ctx: Context, kpi: DerivedKpi, period: Period, names: list[str], expected: int
+) -> tuple[float | None, tuple[int, int]]:
+    """Inputs summed over the same units (those where every input has a value), so a rate over 100
+    of 102 communes divides their activations by their targets, not by all 102 targets."""
+    by_unit = {name: evaluate(ctx, ctx.library.get(name), period, "area").rows or {} for name in names}
+    common = [
+        key
+        for key in set().union(*by_unit.values())
+        if all(rows.get(key) is not None for rows in by_unit.values())
+    ]
+    sums = {name: sum(float(rows[key] or 0.0) for key in common) for name, rows in by_unit.items()}
+    value = expressions.evaluate(kpi.expression, sums) if common else None
+    return value, (len(common), max(expected, len(common)))
 
 
 def evaluate(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
@@ -48,4 +72,6 @@ def evaluate(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> C
     if isinstance(kpi, DerivedKpi):
         return _derived(ctx, kpi, period, breakdown)
     assert isinstance(kpi, FactKpi)
+    if beyond_data(ctx, kpi, period):
+        return Computed(None, {} if breakdown else None, path="no data")
     return facts(ctx, kpi, period, breakdown)

@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ioc.kpi.areas import area_is_root
+from ioc.kpi.areas import area as find_area
 from ioc.kpi.asof import data_as_of
-from ioc.kpi.context import Context, KpiQueryError
+from ioc.kpi.context import Computed, Context, KpiQueryError
 from ioc.kpi.derived import evaluate
 from ioc.kpi.labels import labels, ranked, root_dataset, status
 from ioc.kpi.periods import Period, PeriodError, compare_period, parse_period, previous_period
@@ -68,15 +68,25 @@ def open_context(
     now: datetime | None = None,
     use_rollups: bool = True,
 ) -> Context:
+    place = find_area(connection, area)
     return Context(
         connection=connection,
         library=library,
         area=area,
-        area_is_root=area_is_root(connection, area),
+        area_is_root=place.root,
         as_of=as_of,
         now=now or datetime.now(UTC),
         use_rollups=use_rollups,
+        historic=place.historic,
+        merged_on=place.merged_on,
     )
+
+
+def _answer(ctx: Context, kpi: Kpi, period: Period, breakdown: str | None) -> Computed:
+    """The KPI for one period; an old unit has no data for a period starting after it ended."""
+    if ctx.merged_on is not None and period.start >= ctx.merged_on:
+        return Computed(None, {} if breakdown else None, path="merged")
+    return evaluate(ctx, kpi, period, breakdown)
 
 
 def compute(
@@ -103,11 +113,12 @@ def compute(
         raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
     with connected(target) as connection:
         ctx = open_context(connection, library, area, as_of=as_of, now=now, use_rollups=use_rollups)
-        result = evaluate(ctx, kpi, current, breakdown)
+        place = find_area(connection, area)
+        result = _answer(ctx, kpi, current, breakdown)
         before_period = (
             previous_period(current) if kpi.type == "growth" else compare_period(current, kpi.compare)
         )
-        before = evaluate(ctx, kpi, before_period, None)
+        before = _answer(ctx, kpi, before_period, None)
         as_of_data = data_as_of(ctx, kpi)
         year = (current.end - timedelta(days=1)).year
         rows: list[KpiRow] = []
@@ -141,6 +152,9 @@ def compute(
         observed_period=result.observed_period,
         moment=ctx.moment(current) if isinstance(kpi, FactKpi) and kpi.snapshot else None,
         path=result.path,
+        coverage=result.coverage,
+        merged_into=place.successor,
+        merged_on=place.merged_on,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 STATUSES = ("green", "amber", "red", "none")
 
@@ -44,7 +44,13 @@ class KpiResult:
     rows: list[KpiRow] = field(default_factory=list)
     observed_period: str | None = None
     moment: datetime | None = None
-    path: str = "raw"  # raw, rollup, series or derived: how the value was computed
+    path: str = "raw"  # raw, rollup, series, derived or merged: how the value was computed
+    #: series summed over units: (units that reported, units expected), e.g. (100, 102) → "100/102 xã"
+    coverage: tuple[int, int] | None = None
+    #: the area is an old unit, merged into `merged_into` from `merged_on` (its own history is shown;
+    #: periods from `merged_on` on have no data)
+    merged_into: str | None = None
+    merged_on: date | None = None
 
     @property
     def has_data(self) -> bool:
@@ -64,6 +70,9 @@ class KpiResult:
             "unit": self.unit_vi,
             "data_as_of": self.data_as_of.isoformat() if self.data_as_of else None,
             "stale": self.stale,
+            "coverage": list(self.coverage) if self.coverage else None,
+            "merged_into": self.merged_into,
+            "merged_on": self.merged_on.isoformat() if self.merged_on else None,
             "rows": [row.__dict__ for row in self.rows],
         }
 

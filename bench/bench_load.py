@@ -3,7 +3,8 @@ vs. a bare `COPY` into an empty table, all measured in one run on a scratch data
 
     python bench/bench_load.py [--rows 1000000] [--batch 100000] [--admin-url postgresql://…/postgres]
 
-Prints rows/s for each and the ratio against the bare COPY (the floor: no validation, no upsert).
+Prints rows/s for each and the ratio against the bare COPY (the floor: no validation, no upsert),
+with the machine's load average (1, 5, 15 min) next to each timing.
 The `to_sql` target is a copy of `dossier` without its indexes — its best case; the other two write
 into the real table with its primary key and indexes.
 """
@@ -11,6 +12,7 @@ into the real table with its primary key and indexes.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,7 +69,8 @@ def timed(label: str, fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     outcome = fn()
     elapsed = time.perf_counter() - started
-    print(f"  {label:<44} {elapsed:8.2f} s   {outcome}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  {label:<44} {elapsed:8.2f} s   load {load}   {outcome}")
     return elapsed
 
 

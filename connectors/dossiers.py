@@ -44,7 +44,15 @@ from connectors.drop import (
     read_json_records,
     table_chunks,
 )
-from connectors.dvcqg import CODE, DossierMapping, latest_change, parse_dates, parse_frame, parse_records
+from connectors.dvcqg import (
+    CODE,
+    SAFE_FIELDS,
+    DossierMapping,
+    latest_change,
+    parse_dates,
+    parse_frame,
+    parse_records,
+)
 from ioc.config import parse_duration, secret
 from ioc.connector import Batch, CheckResult, Connector, SourceError
 
@@ -98,6 +106,7 @@ class DossiersConnector(Connector):
     name = "dossiers"
     Options = DossiersOptions
     targets: ClassVar[tuple[str, ...]] = ("dossier",)
+    reject_fields: ClassVar[frozenset[str]] = frozenset((*SAFE_FIELDS, "SoLanBoSung"))
     options: DossiersOptions
 
     @property

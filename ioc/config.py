@@ -112,9 +112,12 @@ class SourceConfig(_Strict):
     enabled: bool = True
     schedule: Schedule | None = None
     expected_every: str = Field(default="1d", description="How often fresh data should arrive")
+    future_tolerance: str = Field(
+        default="1h", description="How far past now a record's received/finished time may lie (clock skew)"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("expected_every")
+    @field_validator("expected_every", "future_tolerance")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

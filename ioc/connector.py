@@ -104,6 +104,9 @@ class Connector:
     Options: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     #: Tables this connector writes to, in load order.
     targets: ClassVar[tuple[str, ...]] = ()
+    #: The source's own field names a rejected record may keep (non-personal only, e.g. DVCQG's
+    #: `MaHoSo`); besides these, only the target table's columns are kept (`ioc.load.reject_record`).
+    reject_fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, options: ConnectorOptions, context: ConnectorContext) -> None:
         self.options = options
@@ -173,9 +176,11 @@ def connector_class(name: str) -> type[Connector]:
     return cls
 
 
-def validate_options(source: str, config: SourceConfig, settings: Settings) -> ConnectorOptions:
+def validate_options(
+    source: str, config: SourceConfig, settings: Settings, cls: type[Connector] | None = None
+) -> ConnectorOptions:
     """Validate a source's `options:` with its connector's model; errors name the key path."""
-    cls = connector_class(config.connector)
+    cls = cls or connector_class(config.connector)
     try:
         return cls.Options.model_validate(config.options)
     except ValidationError as exc:

@@ -11,19 +11,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import CheckConstraint, Column, Connection, DefaultClause, Table, TextClause, text
 from sqlalchemy import types as sa_types
 
 from ioc.models import Base
@@ -61,12 +64,35 @@ class LoadResult:
 
 RowCheck = Callable[[pd.DataFrame], tuple[pd.Series, str]]
 
+#: Plausible dates of this domain: nothing before 1900 or from 2100 on is a real date (year 0001, 2999).
+EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+LATEST = pd.Timestamp("2100-01-01", tz="UTC")
+#: How far past now an instant that already happened (a dossier received…) may lie: clock skew.
+DEFAULT_FUTURE_TOLERANCE = timedelta(hours=1)
+#: Longest text of a column in an index: a btree entry holds at most 2,704 bytes (≤ 4 bytes a character).
+INDEXED_TEXT_MAX = 500
+#: Longest text of any other column (no field of these tables is a document).
+TEXT_MAX = 10_000
+#: Whole-number ranges of the integer types (BigInteger's upper bound is the largest float below 2^63).
+_INT_RANGES: tuple[tuple[type[sa_types.TypeEngine[Any]], float, float], ...] = (
+    (sa_types.SmallInteger, -(2**15), 2**15 - 1),
+    (sa_types.BigInteger, -(2**63), 2**63 - 2048),
+    (sa_types.Integer, -(2**31), 2**31 - 1),
+)
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
     kind: str  # text, int, float, decimal, datetime, date, bool, json
     required: bool
+    low: float = -math.inf
+    high: float = math.inf
+    max_length: int | None = None
+    happened: bool = False
+    """An instant that has already happened when reported: never later than now + tolerance."""
+    free_text: bool = False
+    """Text a source writes freely (may name people): never kept in `rejected_row`."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +104,19 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     choices: Mapping[str, frozenset[Any]] = field(default_factory=dict)
     checks: tuple[RowCheck, ...] = ()
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    """SQL defaults of NOT NULL columns with a literal server default (a missing value takes it)."""
+    unread_constraints: tuple[str, ...] = ()
+    """Check constraints of the model the load path could not turn into a rule (a test keeps it empty)."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @cached_property
+    def reject_fields(self) -> frozenset[str]:
+        """Fields a rejected record may keep: the table's columns, except free text."""
+        return frozenset(c.name for c in self.columns if not c.free_text)
 
     @property
     def touch_columns(self) -> tuple[str, ...]:
@@ -115,16 +150,6 @@ def _conflict_key(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.primary_key.columns)
 
 
-def _range_check(column: str, low: float, high: float) -> RowCheck:
-    def check(frame: pd.DataFrame) -> tuple[pd.Series, str]:
-        if column not in frame:
-            return pd.Series(False, index=frame.index), ""
-        values = frame[column]
-        return values.notna() & ((values < low) | (values > high)), f"{column}: outside {low:g}–{high:g}"
-
-    return check
-
-
 def _order_check(earlier: str, later: str) -> RowCheck:
     def check(frame: pd.DataFrame) -> tuple[pd.Series, str]:
         if earlier not in frame or later not in frame:
@@ -135,55 +160,127 @@ def _order_check(earlier: str, later: str) -> RowCheck:
     return check
 
 
-_EXTRA_RULES: dict[str, dict[str, Any]] = {
-    "dossier": {
-        "choices": {"channel": frozenset({"online", "in_person", "postal"})},
-        "checks": (_range_check("status", 1, 10), _order_check("received_at", "finished_at")),
-    },
-    "incident": {
-        "choices": {"status": frozenset({"open", "closed"})},
-        "checks": (
-            _range_check("lat", -90, 90),
-            _range_check("lon", -180, 180),
-            _range_check("severity", 1, 3),
-            _order_check("reported_at", "closed_at"),
-        ),
-    },
-    "indicator_observation": {
-        "choices": {"grain": frozenset({"day", "week", "month", "quarter", "year"})},
-    },
-    "org_unit": {"checks": (_range_check("level", 1, 4),)},
-    "procedure": {"checks": (_range_check("processing_days", 0, 1000),)},
-}
+# The shapes of check constraint the models use; each becomes a rule of the load path.
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_NULL_OK = r"(?:\w+ is null or )*"
+_BETWEEN = re.compile(rf"^{_NULL_OK}(\w+) between {_NUMBER} and {_NUMBER}$")
+_AT_LEAST = re.compile(rf"^{_NULL_OK}(\w+) >= {_NUMBER}$")
+_ORDER = re.compile(rf"^{_NULL_OK}(\w+) >= ([a-z_]\w*)$")
+_IN = re.compile(r"^(\w+) in \((.*)\)$")
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+@dataclass
+class _Rules:
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    choices: dict[str, frozenset[Any]] = field(default_factory=dict)
+    orders: list[tuple[str, str]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+
+def _constraint_rules(table: Table) -> _Rules:
+    """The table's check constraints as value rules (ranges, choices, order of two instants)."""
+    rules = _Rules()
+    for constraint in table.constraints:
+        if not isinstance(constraint, CheckConstraint):
+            continue
+        sql = " ".join(str(constraint.sqltext).split())
+        if match := _BETWEEN.match(sql):
+            rules.bounds[match[1]] = (float(match[2]), float(match[3]))
+        elif match := _AT_LEAST.match(sql):
+            rules.bounds[match[1]] = (float(match[2]), math.inf)
+        elif (match := _ORDER.match(sql)) and match[2] in table.c:
+            rules.orders.append((match[2], match[1]))
+        elif match := _IN.match(sql):
+            rules.choices[match[1]] = frozenset(v.replace("''", "'") for v in _QUOTED.findall(match[2]))
+        else:
+            rules.unread.append(sql)
+    return rules
+
+
+def _column_spec(table: Table, column: Column[Any], rules: _Rules) -> ColumnSpec:
+    kind = _kind(column.type)
+    low, high = rules.bounds.get(column.name, (-math.inf, math.inf))
+    if kind == "int":
+        type_low, type_high = next((lo, hi) for t, lo, hi in _INT_RANGES if isinstance(column.type, t))
+        low, high = max(low, type_low), min(high, type_high)
+    max_length = None
+    if kind == "text":
+        declared = getattr(column.type, "length", None)
+        indexed = column.primary_key or any(column.name in i.columns for i in table.indexes)
+        max_length = declared or (INDEXED_TEXT_MAX if indexed else TEXT_MAX)
+    return ColumnSpec(
+        name=column.name,
+        kind=kind,
+        required=not column.nullable and column.server_default is None,
+        low=low,
+        high=high,
+        max_length=max_length,
+        happened=bool(column.info.get("happened")),
+        free_text=bool(column.info.get("free_text")),
+    )
+
+
+def _literal_defaults(table: Table) -> dict[str, str]:
+    out = {}
+    for column in table.columns:
+        default = column.server_default
+        if column.name in MANAGED_COLUMNS or column.nullable or not isinstance(default, DefaultClause):
+            continue
+        if isinstance(default.arg, TextClause):
+            out[column.name] = default.arg.text
+    return out
 
 
 @cache
 def table_spec(name: str) -> TableSpec:
-    """The load spec of a table, read from the SQLAlchemy model plus a few value rules."""
+    """The load spec of a table, read from its SQLAlchemy model: types, ranges, lengths, checks."""
     try:
         table = Base.metadata.tables[name]
     except KeyError:
         raise LoadError(f"unknown target table {name!r}") from None
-    columns = tuple(
-        ColumnSpec(
-            name=c.name,
-            kind=_kind(c.type),
-            required=not c.nullable and c.server_default is None,
-        )
-        for c in table.columns
-        if c.name not in MANAGED_COLUMNS
-    )
-    rules = _EXTRA_RULES.get(name, {})
+    rules = _constraint_rules(table)
+    columns = tuple(_column_spec(table, c, rules) for c in table.columns if c.name not in MANAGED_COLUMNS)
     return TableSpec(
         name=name,
         key=_conflict_key(table),
         columns=columns,
-        choices=rules.get("choices", {}),
-        checks=rules.get("checks", ()),
+        choices=rules.choices,
+        checks=tuple(_order_check(earlier, later) for earlier, later in rules.orders),
+        defaults=_literal_defaults(table),
+        unread_constraints=tuple(rules.unread),
     )
 
 
 # --------------------------------------------------------------------------- validation
+
+#: Characters Postgres text cannot hold (NUL) or UTF-8 cannot encode (lone surrogates from JSON escapes).
+_UNWRITABLE = "[\x00\ud800-\udfff]"
+UNWRITABLE_TEXT = "contains a NUL or an unpaired surrogate character"
+
+#: `infer_dtype` answers for columns of scalars only (anything else is looked at value by value).
+_SCALAR_DTYPES = frozenset(
+    {
+        "string",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+        "boolean",
+        "datetime",
+        "datetime64",
+        "date",
+        "empty",
+    }
+)
+
+
+def _nested(values: pd.Series) -> pd.Series | None:
+    """Which values are lists, objects or bytes where one value is expected (None: all are scalars)."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_DTYPES:
+        return None
+    nested = values.map(lambda v: isinstance(v, Mapping | list | tuple | set | frozenset | bytes))
+    return nested.astype(bool) if nested.any() else None
 
 
 def _as_local_datetime(values: pd.Series) -> pd.Series:
@@ -191,35 +288,68 @@ def _as_local_datetime(values: pd.Series) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(values):
         try:
             values = pd.to_datetime(values, errors="coerce", format="ISO8601")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             values = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
     if getattr(values.dt, "tz", None) is None:
         values = values.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
     return values
 
 
-def _coerce(values: pd.Series, kind: str) -> pd.Series:
+def _finite(numbers: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan)), index=numbers.index)
+
+
+def _coerce(values: pd.Series, column: ColumnSpec) -> tuple[pd.Series, pd.Series]:
+    """The column's values in its type, and where a value of the right type is outside its limits."""
+    kind = column.kind
+    inside = pd.Series(True, index=values.index)
     if kind == "text":
-        return values.astype("string")
-    if kind == "int":
-        numbers = pd.to_numeric(values, errors="coerce")
-        whole = numbers.notna() & (numbers % 1 == 0)
-        return numbers.where(whole).astype("Int64")
-    if kind in ("float", "decimal"):
-        return pd.to_numeric(values, errors="coerce").astype("Float64")
+        text_values = values.astype("string")
+        too_long = text_values.str.len() > (column.max_length or TEXT_MAX)
+        return text_values, ~(too_long.fillna(False).astype(bool))
+    if kind in ("int", "float", "decimal"):
+        numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
+        finite = _finite(numbers)
+        inside = ~numbers.notna() | (finite & (numbers >= column.low) & (numbers <= column.high))
+        inside = inside.fillna(False).astype(bool)
+        if kind == "int":
+            whole = (finite & (numbers % 1 == 0)).fillna(False).astype(bool)
+            return numbers.where(whole & inside).astype("Int64"), inside
+        return numbers.where(finite & inside), inside
     if kind == "datetime":
-        return _as_local_datetime(values)
+        stamps = _as_local_datetime(values)
+        return stamps, ~(stamps.notna() & ((stamps < EARLIEST) | (stamps >= LATEST)))
     if kind == "date":
-        return pd.to_datetime(values, errors="coerce").dt.date.astype(object).where(values.notna(), None)
+        stamps = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        naive_bounds = (EARLIEST.tz_localize(None), LATEST.tz_localize(None))
+        inside = ~(stamps.notna() & ((stamps < naive_bounds[0]) | (stamps >= naive_bounds[1])))
+        return stamps.dt.date.astype(object).where(stamps.notna(), None), inside
     if kind == "bool":
-        return values.map({True: True, False: False, "true": True, "false": False}).astype("boolean")
+        mapped = values.map({True: True, False: False, "true": True, "false": False})
+        return mapped.astype("boolean"), inside
     if kind == "json":
-        return values
+        return values, inside
     raise LoadError(f"no coercion for column kind {kind!r}")
 
 
-def _validate(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Coerce every column; return the coerced frame and a per-row reason ('' when valid)."""
+def _limits(column: ColumnSpec) -> str:
+    if column.kind == "text":
+        return f"longer than {column.max_length:,} characters"
+    if column.kind in ("datetime", "date"):
+        return f"outside the plausible dates {EARLIEST.year}–{LATEST.year - 1}"
+    if column.kind in ("float", "decimal") and math.isinf(column.low) and math.isinf(column.high):
+        return "not a finite number"
+    return f"outside {column.low:g}–{column.high:g}"
+
+
+def _validate(
+    spec: TableSpec, frame: pd.DataFrame, not_after: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Coerce every column; return the coerced frame and a per-row reason ('' when valid).
+
+    Every limit of the column is checked here (type, range, length, plausible dates, NUL in text), so
+    that nothing a batch holds can make the COPY or the upsert fail: bad values are rejected records.
+    """
     reasons = pd.Series("", index=frame.index, dtype=object)
 
     def add(mask: pd.Series, reason: str) -> None:
@@ -234,16 +364,30 @@ def _validate(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Se
                 add(pd.Series(True, index=frame.index), f"{column.name}: required value is missing")
             continue
         raw = frame[column.name]
+        nested = None if column.kind == "json" else _nested(raw)
+        if nested is not None:
+            add(nested, f"{column.name}: one value expected, got a list or an object")
+            raw = raw.mask(nested)
         if column.kind != "json" and (raw.dtype == object or pd.api.types.is_string_dtype(raw)):
             # blank text counts as missing; strip once and coerce the stripped text
             raw = raw.astype("string").str.strip()
             raw_missing = raw.isna() | raw.eq("").fillna(False)
             raw = raw.mask(raw_missing)
+            if column.kind == "text":
+                add(raw.str.contains(_UNWRITABLE, regex=True), f"{column.name}: {UNWRITABLE_TEXT}")
         else:
             raw_missing = raw.isna()
-        value = _coerce(raw, column.kind)
+        if nested is not None:
+            raw_missing &= ~nested
+        value, inside = _coerce(raw, column)
         coerced[column.name] = value
-        add(value.isna() & ~raw_missing, f"{column.name}: {_describe(column.kind)} expected")
+        add(~inside, f"{column.name}: {_limits(column)}")
+        wrong_type = value.isna() & ~raw_missing & inside
+        if nested is not None:
+            wrong_type &= ~nested
+        add(wrong_type, f"{column.name}: {_describe(column.kind)} expected")
+        if column.happened:
+            add(value > not_after, f"{column.name}: in the future (later than now + the tolerance)")
         if column.required:
             add(raw_missing, f"{column.name}: required value is missing")
         allowed = spec.choices.get(column.name)
@@ -303,8 +447,19 @@ def copy_into(connection: Connection, table: str, columns: Iterable[str], buffer
         cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
-def _upsert_sql(spec: TableSpec, staging: str, cols: tuple[str, ...]) -> str:
+def _upsert_sql(
+    spec: TableSpec, staging: str, cols: tuple[str, ...], keep: frozenset[str] = frozenset()
+) -> str:
+    """The upsert from staging. Columns in `keep` (NOT NULL with a default, some values missing) take
+    the stored value, else the default, where the batch has none."""
     quoted = ", ".join(f'"{c}"' for c in cols)
+    selected = f"SELECT {quoted} FROM {staging}"
+    if keep:
+        exprs = [
+            f'COALESCE(s."{c}", old."{c}", {spec.defaults[c]})' if c in keep else f's."{c}"' for c in cols
+        ]
+        on = " AND ".join(f'old."{k}" = s."{k}"' for k in spec.key)
+        selected = f"SELECT {', '.join(exprs)} FROM {staging} AS s LEFT JOIN {spec.name} AS old ON {on}"
     non_key = [c for c in cols if c not in spec.key]
     key = ", ".join(f'"{c}"' for c in spec.key)
     if not non_key:
@@ -316,24 +471,56 @@ def _upsert_sql(spec: TableSpec, staging: str, cols: tuple[str, ...]) -> str:
         new = ", ".join(f'EXCLUDED."{c}"' for c in non_key)
         action = f"DO UPDATE SET {', '.join(assignments)} WHERE ROW({old}) IS DISTINCT FROM ROW({new})"
     return (
-        f"WITH upserted AS (INSERT INTO {spec.name} AS t ({quoted}) SELECT {quoted} FROM {staging} "
+        f"WITH upserted AS (INSERT INTO {spec.name} AS t ({quoted}) {selected} "
         f"ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted"
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+#: Longest text of a field kept in a rejected record (enough to find the record at its source).
+REJECT_TEXT_MAX = 200
+REASON_MAX = 1000
+
+
+def _safe_text(value: str, limit: int) -> str:
+    """Text that jsonb and UTF-8 accept (no NUL, no lone surrogate), cut at `limit` characters."""
+    cut = value[:limit] + ("…" if len(value) > limit else "")
+    return cut.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _stored_value(value: Any) -> Any:
+    """A scalar as JSON that Postgres accepts; a list or an object only as a marker (no content)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        number = int(value)
+        return number if -(2**63) <= number < 2**63 else "<whole number out of range>"
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else (None if math.isnan(number) else str(number))
+    if isinstance(value, str):
+        return _safe_text(value, REJECT_TEXT_MAX)
     if isinstance(value, datetime | date | pd.Timestamp):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict | list | str | int | float | bool):
-        return value
-    return str(value)
+        return _safe_text(str(value), REJECT_TEXT_MAX)
+    if isinstance(value, Mapping):
+        return "<object>"
+    if isinstance(value, list | tuple | set | frozenset):
+        return f"<list of {len(value)}>"
+    return f"<{type(value).__name__}>"
+
+
+def reject_record(record: Mapping[str, Any], fields: Collection[str]) -> dict[str, Any]:
+    """What of a rejected record is stored: the allowed fields, scalar values only, cut short."""
+    return {k: _stored_value(v) for k, v in record.items() if isinstance(k, str) and k in fields}
+
+
+def _fingerprint(target_table: str, record: Mapping[str, Any], reason: str) -> str:
+    canonical = json.dumps([target_table, record, reason], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def record_rejects(
@@ -343,27 +530,50 @@ def record_rejects(
     target_table: str,
     run_id: int | None,
     rejects: Iterable[tuple[Mapping[str, Any], str]],
+    fields: Collection[str] = (),
 ) -> int:
-    """Store rejected records with their reasons; returns how many were stored."""
-    rows = [
-        {
-            "run_id": run_id,
-            "source": source,
-            "target_table": target_table,
-            "record": json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False),
-            "reason": reason,
-        }
-        for record, reason in rejects
-    ]
-    if rows:
+    """Store rejected records with their reasons; returns how many records were rejected.
+
+    Only the target table's non-free-text columns and the extra `fields` (a connector's own
+    non-personal field names) are kept. A record already stored for the source (same kept fields and
+    reason) is counted on its row (`occurrences`, `last_seen_at`, `run_id`), not stored again.
+    """
+    allowed = frozenset(fields) | (
+        table_spec(target_table).reject_fields if target_table in Base.metadata.tables else frozenset()
+    )
+    counts: Counter[str] = Counter()
+    stored: dict[str, tuple[str, str]] = {}
+    for record, reason in rejects:
+        kept = reject_record(record, allowed)
+        why = _safe_text(str(reason), REASON_MAX)
+        key = _fingerprint(target_table, kept, why)
+        counts[key] += 1
+        if key not in stored:
+            stored[key] = (json.dumps(kept, ensure_ascii=False, sort_keys=True), why)
+    if counts:
         connection.execute(
             text(
-                "INSERT INTO rejected_row (run_id, source, target_table, record, reason) "
-                "VALUES (:run_id, :source, :target_table, CAST(:record AS jsonb), :reason)"
+                "INSERT INTO rejected_row AS r "
+                "(run_id, source, target_table, record, reason, fingerprint, occurrences) "
+                "VALUES (:run_id, :source, :target_table, CAST(:record AS jsonb), :reason, :fingerprint, :n) "
+                "ON CONFLICT (source, fingerprint) DO UPDATE SET "
+                "occurrences = r.occurrences + EXCLUDED.occurrences, last_seen_at = now(), "
+                "run_id = EXCLUDED.run_id"
             ),
-            rows,
+            [
+                {
+                    "run_id": run_id,
+                    "source": source,
+                    "target_table": target_table,
+                    "record": record,
+                    "reason": reason,
+                    "fingerprint": key,
+                    "n": counts[key],
+                }
+                for key, (record, reason) in stored.items()
+            ],
         )
-    return len(rows)
+    return sum(counts.values())
 
 
 def _as_frame(records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -379,11 +589,14 @@ def load_batch(
     *,
     source: str,
     run_id: int | None = None,
+    now: datetime | None = None,
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
 ) -> LoadResult:
     """Validate and upsert one batch into `target_table` inside the caller's transaction.
 
     Returns read / inserted / updated / unchanged / rejected counts. Loading the same batch twice
-    gives inserted = updated = 0 the second time.
+    gives inserted = updated = 0 the second time. Instants that already happened (received,
+    finished…) later than `now + future_tolerance` are rejected.
     """
     spec = table_spec(target_table)
     frame = _as_frame(records)
@@ -396,7 +609,8 @@ def load_batch(
     if unknown:
         raise LoadError(f"{target_table}: the batch has columns the table does not have: {unknown}")
 
-    coerced, reasons = _validate(spec, frame)
+    not_after = pd.Timestamp(now or datetime.now(UTC)) + future_tolerance
+    coerced, reasons = _validate(spec, frame, not_after)
     bad = reasons != ""
     if bad.any():
         result.rejected = record_rejects(
@@ -420,7 +634,8 @@ def load_batch(
         )
     )
     copy_into(connection, staging, columns, copy_csv(good, spec))
-    inserted, updated = connection.execute(text(_upsert_sql(spec, staging, columns))).one()
+    keep = frozenset(c for c in spec.defaults if c in good and good[c].isna().any())
+    inserted, updated = connection.execute(text(_upsert_sql(spec, staging, columns, keep))).one()
     connection.execute(text(f"DROP TABLE {staging}"))
     result.inserted, result.updated = int(inserted), int(updated)
     result.unchanged = len(frame) - result.rejected - result.inserted - result.updated

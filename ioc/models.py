@@ -32,6 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: Column `info` of instants that have already happened when a source reports them (received,
+#: finished, reported…): the load path rejects values later than now + the source's tolerance.
+HAPPENED: dict[str, Any] = {"happened": True}
+#: Column `info` of free text a source writes (may name people): never copied into `rejected_row`.
+FREE_TEXT: dict[str, Any] = {"free_text": True}
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -150,14 +156,14 @@ class Dossier(Base):
     channel: Mapped[str | None] = mapped_column(
         Text, comment="online, in_person, postal (KenhThucHien 2/1/3)"
     )
-    received_at: Mapped[datetime] = mapped_column(comment="NgayTiepNhan")
+    received_at: Mapped[datetime] = mapped_column(comment="NgayTiepNhan", info=HAPPENED)
     due_at: Mapped[datetime | None] = mapped_column(comment="NgayHenTra")
     due_date_only: Mapped[bool] = mapped_column(
         server_default=text("false"),
         comment="NgayHenTra came as a date only: due_at is the end of that local day (ioc.workdays)",
     )
-    finished_at: Mapped[datetime | None] = mapped_column(comment="NgayKetThucXuLy")
-    returned_at: Mapped[datetime | None] = mapped_column(comment="NgayTra")
+    finished_at: Mapped[datetime | None] = mapped_column(comment="NgayKetThucXuLy", info=HAPPENED)
+    returned_at: Mapped[datetime | None] = mapped_column(comment="NgayTra", info=HAPPENED)
     status: Mapped[int] = mapped_column(SmallInteger, comment="TrangThaiHoSo 1–10")
     supplement_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -187,11 +193,13 @@ class Incident(Base):
     org_unit_code: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Double)
     lon: Mapped[float | None] = mapped_column(Double)
-    reported_at: Mapped[datetime]
+    reported_at: Mapped[datetime] = mapped_column(info=HAPPENED)
     due_at: Mapped[datetime | None] = mapped_column(comment="expected_datetime / SLA")
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(info=HAPPENED)
     status: Mapped[str] = mapped_column(Text, comment="open or closed")
-    status_detail: Mapped[str | None] = mapped_column(Text, comment="source's own extended status")
+    status_detail: Mapped[str | None] = mapped_column(
+        Text, comment="source's own extended status", info=FREE_TEXT
+    )
     severity: Mapped[int | None] = mapped_column(SmallInteger, comment="1 minor … 3 major")
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -199,6 +207,8 @@ class Incident(Base):
         CheckConstraint("status in ('open','closed')", name="status"),
         CheckConstraint("lat is null or lat between -90 and 90", name="lat"),
         CheckConstraint("lon is null or lon between -180 and 180", name="lon"),
+        CheckConstraint("severity is null or severity between 1 and 3", name="severity"),
+        CheckConstraint("closed_at is null or closed_at >= reported_at", name="closed_after_reported"),
         Index(None, "reported_at"),
         Index(None, "category", "reported_at"),
         Index("ix_incident_open_due", "due_at", postgresql_where=text("status = 'open'")),
@@ -231,7 +241,11 @@ class ConnectorRun(Base):
 
 
 class RejectedRow(Base):
-    """A record that failed validation, kept verbatim (minus personal fields) with the reason."""
+    """A record that failed validation: its non-personal fields (an allow-list) and the reason.
+
+    The same bad record sent again (same source, table, stored fields and reason: the same
+    `fingerprint`) is counted on its row, not stored again; `run_id` is the last run that saw it.
+    """
 
     __tablename__ = "rejected_row"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -240,9 +254,15 @@ class RejectedRow(Base):
     target_table: Mapped[str] = mapped_column(Text)
     record: Mapped[dict[str, Any]]
     reason: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
-    __table_args__ = (Index(None, "run_id"),)
+    __table_args__ = (
+        Index(None, "run_id"),
+        Index("uq_rejected_row_key", "source", "fingerprint", unique=True),
+    )
 
 
 FACT_TABLES = ("dossier", "incident", "indicator_observation")

@@ -23,18 +23,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from ioc import runs
-from ioc.config import ConfigError, Settings, SourceConfig
+from ioc.config import ConfigError, Settings, SourceConfig, parse_duration
 from ioc.connector import (
     PERSONAL_FIELDS,
     Batch,
@@ -48,7 +51,7 @@ from ioc.connector import (
     validate_options,
 )
 from ioc.http import RetryPolicy, SourceHttp
-from ioc.load import LoadError, LoadResult, load_batch, record_rejects
+from ioc.load import LOCAL_TZ, LoadError, LoadResult, load_batch, record_rejects
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,8 @@ class RunSummary:
     cursor: dict[str, Any] | None = None
     duration: float = 0.0
     stopped: bool = False
+    notices: list[str] = field(default_factory=list)
+    """Problems that did not stop the run (e.g. a cursor kept from running into the future)."""
     tables_changed: set[str] = field(default_factory=set)
 
     @property
@@ -188,6 +193,41 @@ def retry_policy(options: ConnectorOptions | None = None, base: RetryPolicy | No
     return replace(policy, **changes)
 
 
+@dataclass(frozen=True)
+class PreparedSource:
+    """A source's configuration checked once: its connector class and validated options."""
+
+    name: str
+    config: SourceConfig
+    cls: type[Connector]
+    options: ConnectorOptions
+
+
+def prepare_source(settings: Settings, source: str) -> PreparedSource:
+    """Find the source's connector and validate its options (problems raise `ConfigError`)."""
+    config = source_config(settings, source)
+    cls = connector_class(config.connector)
+    return PreparedSource(source, config, cls, validate_options(source, config, settings, cls))
+
+
+def instantiate(
+    prepared: PreparedSource,
+    settings: Settings,
+    *,
+    state: dict[str, Any] | None = None,
+    http_policy: RetryPolicy | None = None,
+    stop: threading.Event | None = None,
+) -> Connector:
+    """The prepared source's connector with its context (HTTP client, state mapping)."""
+    http = SourceHttp(policy=http_policy or retry_policy(prepared.options))
+    if stop is not None:
+        http.sleep = stop.wait
+    context = ConnectorContext(
+        source=prepared.name, settings=settings, http=http, state=state if state is not None else {}
+    )
+    return prepared.cls(prepared.options, context)
+
+
 def build_connector(
     settings: Settings,
     source: str,
@@ -201,16 +241,63 @@ def build_connector(
     `state` is the mapping the connector sees as `context.state`; the runner fills it after the
     connector says which state queries it needs. With `stop`, HTTP retry waits end early on stop.
     """
-    config = source_config(settings, source)
-    options = validate_options(source, config, settings)
-    cls = connector_class(config.connector)
-    http = SourceHttp(policy=http_policy or retry_policy(options))
-    if stop is not None:
-        http.sleep = stop.wait
-    context = ConnectorContext(
-        source=source, settings=settings, http=http, state=state if state is not None else {}
-    )
-    return cls(options, context)
+    prepared = prepare_source(settings, source)
+    return instantiate(prepared, settings, state=state, http_policy=http_policy, stop=stop)
+
+
+# --------------------------------------------------------------------------- cursors
+
+_ISO_INSTANT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def _instant(value: Any) -> datetime | None:
+    """A cursor value as an aware instant when it is a date, a date-time or ISO 8601 text."""
+    if isinstance(value, str) and _ISO_INSTANT.match(value.strip()):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(LOCAL_TZ))
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=ZoneInfo(LOCAL_TZ))
+    return None
+
+
+def _now_like(value: Any, now: datetime) -> Any:
+    """`now` in the form of the cursor value it replaces (a date, a date-time, or their text)."""
+    local = now.astimezone(ZoneInfo(LOCAL_TZ))
+    if isinstance(value, str):
+        text = value.strip()
+        return (
+            local.date().isoformat()
+            if len(text) == 10
+            else _now_like(datetime.fromisoformat(text), now).isoformat()
+        )
+    if isinstance(value, datetime):
+        return local.replace(tzinfo=None) if value.tzinfo is None else now.astimezone(value.tzinfo)
+    return local.date()
+
+
+def clamp_cursor(cursor: Any, now: datetime, tolerance: timedelta) -> tuple[Any, list[str]]:
+    """The cursor with every instant later than now + tolerance set to now, and where that happened."""
+    moved: list[str] = []
+    limit = now + tolerance
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        stamp = _instant(value)
+        if stamp is not None and stamp > limit:
+            moved.append(path or "value")
+            return _now_like(value, now)
+        return value
+
+    return (walk(cursor, "") if cursor is not None else None), moved
 
 
 # --------------------------------------------------------------------------- running
@@ -233,8 +320,24 @@ def _describe_error(exc: BaseException, batch_number: int) -> str:
     return f"{exc.__class__.__name__}: {exc}{where}"
 
 
-def _store_batch(engine: Engine, summary: RunSummary, batch: Batch) -> LoadResult:
-    """Load one batch, its rejects, counters and cursor in one transaction."""
+def _store_batch(
+    engine: Engine, summary: RunSummary, batch: Batch, reject_fields: frozenset[str], tolerance: timedelta
+) -> LoadResult:
+    """Load one batch, its rejects, counters and cursor in one transaction.
+
+    The batch's cursor never moves past now + `tolerance`: a value beyond it (a record dated in the
+    future) is kept at now and the run gets a notice (it ends `partial`).
+    """
+    now = datetime.now(UTC)
+    cursor, moved = clamp_cursor(batch.cursor, now, tolerance)
+    if moved:
+        note = (
+            f"cursor {', '.join(moved)}: later than now + {tolerance} (a record dated in the future?); "
+            "kept at now"
+        )
+        if note not in summary.notices:
+            summary.notices.append(note)
+            log.warning("%s: run %d: %s", summary.source, summary.run_id, note)
     with engine.begin() as connection:
         result = load_batch(
             connection,
@@ -242,6 +345,8 @@ def _store_batch(engine: Engine, summary: RunSummary, batch: Batch) -> LoadResul
             _clean_records(batch.records),
             source=summary.source,
             run_id=summary.run_id,
+            now=now,
+            future_tolerance=tolerance,
         )
         if batch.rejects:
             rejected = record_rejects(
@@ -250,6 +355,7 @@ def _store_batch(engine: Engine, summary: RunSummary, batch: Batch) -> LoadResul
                 target_table=batch.table,
                 run_id=summary.run_id,
                 rejects=((drop_personal_fields(record), reason) for record, reason in batch.rejects),
+                fields=reject_fields,
             )
             result.read += rejected
             result.rejected += rejected
@@ -261,8 +367,9 @@ def _store_batch(engine: Engine, summary: RunSummary, batch: Batch) -> LoadResul
             updated=result.updated,
             unchanged=result.unchanged,
             rejected=result.rejected,
-            cursor=batch.cursor,
+            cursor=cursor,
         )
+    batch.cursor = cursor
     return result
 
 
@@ -282,9 +389,9 @@ def run_source(
     run row is written. Every other problem ends the run as `failed` and is returned, not raised.
     `http_policy` overrides the retry policy (otherwise: defaults, `IOC_HTTP_*`, connector options).
     """
-    config = source_config(settings, source)
-    validate_options(source, config, settings)  # configuration problems raise before any run row
-    connector_class(config.connector)
+    prepared = prepare_source(settings, source)  # configuration problems raise before any run row
+    config = prepared.config
+    tolerance = parse_duration(config.future_tolerance)
     started = time.monotonic()
     with engine.begin() as connection:
         cursor = None if full else runs.last_cursor(connection, source)
@@ -297,12 +404,12 @@ def run_source(
     connector: Connector | None = None
     batches: Iterator[Batch] | None = None
     try:
-        connector = build_connector(settings, source, state=state, http_policy=http_policy, stop=stop)
+        connector = instantiate(prepared, settings, state=state, http_policy=http_policy, stop=stop)
         with engine.connect() as connection:
             state.update(runs.answer_state_queries(connection, source, connector.state_queries()))
         batches = connector.read(cursor, full=full)
         for batch in batches:
-            result = _store_batch(engine, summary, batch)
+            result = _store_batch(engine, summary, batch, connector.reject_fields, tolerance)
             summary.batches += 1
             summary.add(result)
             if batch.cursor is not None:
@@ -341,7 +448,8 @@ def run_source(
         if summary.stopped:
             summary.status, summary.error = "failed", STOPPED
         else:
-            summary.status = "partial" if summary.rows_rejected else "success"
+            summary.status = "partial" if summary.rows_rejected or summary.notices else "success"
+            summary.error = "; ".join(summary.notices) or None
     _finish(engine, summary, summary.status, summary.error, started)
     log.info(
         "%s: run %d %s in %.1f s: %d read, %d inserted, %d updated, %d rejected",

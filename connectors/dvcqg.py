@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ioc.connector import PERSONAL_FIELDS, drop_personal_fields
+from ioc.load import nested_values
 from ioc.workdays import END_OF_DAY
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -283,6 +284,9 @@ def parse_frame(
             reasons[mask] = reasons[mask] + "; " + reason
 
     out = pd.DataFrame(index=index)
+    for name in (CODE, PROCEDURE, DEPARTMENT, DEPARTMENT_CODE, *DATE_FIELDS, STATUS, CHANNEL):
+        if name in frame and (nested := nested_values(frame[name])) is not None:
+            add(nested, f"{name}: one value expected, got a list or an object")
     out["code"] = _as_text(column(CODE))
     add(out["code"].isna(), f"{CODE}: missing")
     out["procedure_code"] = _as_text(column(PROCEDURE))
@@ -340,11 +344,22 @@ def parse_records(
         if isinstance(item, Mapping):
             good.append(item)
         else:
-            rejects.append(({"value": str(item)[:200]}, "not a record (expected a JSON object)"))
+            # nothing of it is kept: a bare string in the list can be anything, a name included
+            rejects.append(({}, f"not a record (expected a JSON object, got {_json_kind(item)})"))
     frame = pd.DataFrame.from_records(good) if good else pd.DataFrame()
     personal = [c for c in frame.columns if str(c).lower() in _PERSONAL_LOWER]
     rows, bad = parse_frame(frame.drop(columns=personal), mapping)
     return rows, rejects + bad
+
+
+def _json_kind(item: Any) -> str:
+    if isinstance(item, str):
+        return "a string"
+    if isinstance(item, list | tuple):
+        return "a list"
+    if item is None:
+        return "null"
+    return "a number" if isinstance(item, int | float) else type(item).__name__
 
 
 def parse_record(

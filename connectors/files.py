@@ -14,6 +14,7 @@ Wide tables (one column per period) are not supported: reshape them to long form
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -47,8 +48,16 @@ MISSING_SYMBOLS = frozenset({"..", "...", "…", "-", "x", "X", "n/a", "N/A"})
 # --------------------------------------------------------------------------- mapping
 
 
+#: Numbers as written with each decimal mark: thousands grouped by threes, so "1,5" is not 15.
+_NUMBER_TEXT = {
+    ".": re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$"),
+    ",": re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d+)?(?:[eE][+-]?\d+)?$"),
+}
+
+
 def _numbers(values: pd.Series, decimal: str) -> pd.Series:
     text = values.astype("string").str.strip().str.replace("\u00a0", "").str.replace(" ", "")
+    text = text.where(text.str.fullmatch(_NUMBER_TEXT[decimal]).fillna(False).astype(bool))
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:

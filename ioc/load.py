@@ -275,7 +275,7 @@ _SCALAR_DTYPES = frozenset(
 )
 
 
-def _nested(values: pd.Series) -> pd.Series | None:
+def nested_values(values: pd.Series) -> pd.Series | None:
     """Which values are lists, objects or bytes where one value is expected (None: all are scalars)."""
     if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_DTYPES:
         return None
@@ -364,7 +364,7 @@ def _validate(
                 add(pd.Series(True, index=frame.index), f"{column.name}: required value is missing")
             continue
         raw = frame[column.name]
-        nested = None if column.kind == "json" else _nested(raw)
+        nested = None if column.kind == "json" else nested_values(raw)
         if nested is not None:
             add(nested, f"{column.name}: one value expected, got a list or an object")
             raw = raw.mask(nested)

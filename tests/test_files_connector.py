@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -140,3 +141,27 @@ def test_run_source_end_to_end(engine: Engine, db: Engine, tmp_path: Path) -> No
     assert (first.status, first.rows_inserted, first.rows_rejected) == ("partial", 4, 2)
     assert (second.rows_inserted, second.rows_updated) == (0, 0)
     assert len(list((folder / "done").iterdir())) == 2
+
+
+@pytest.mark.parametrize(
+    ("decimal", "written", "read"),
+    [
+        (".", "1,5", None),  # read as 15 before: a comma that groups no thousands is not a separator
+        (".", "1,500", 1500.0),
+        (".", "2.5", 2.5),
+        (",", "1,5", 1.5),
+        (",", "1.5", None),
+        (",", "1.234,5", 1234.5),
+        (".", "12,34,5", None),
+    ],
+)
+def test_numbers_read_with_the_decimal_mark_or_not_at_all(
+    settings: Settings, decimal: str, written: str, read: float | None
+) -> None:
+    connector = make("files", {**INDICATORS, "decimal": decimal}, settings)
+    raw = pd.DataFrame({"Chỉ tiêu": ["x"], "Mã địa bàn": ["66"], "Kỳ": ["2025"], "Giá trị": [written]})
+    records, rejects = connector.map_frame(raw)
+    if read is None:
+        assert records.empty and "value: not a number" in rejects[0][1]
+    else:
+        assert records["value"].tolist() == [read]

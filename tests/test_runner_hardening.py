@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from ioc import connector as connector_module
 from ioc import runner
 from ioc.runner import clamp_cursor, run_source
-from tests.fixtures.events.support import rows, settings_with_source
+from tests.fixtures.events.support import rejected_text, rows, settings_with_source
 from tests.loopback import LoopbackServer, Reply, Request
 
 PERSON = "Nguyễn Văn A 0905123456"
@@ -79,6 +79,30 @@ def test_clamp_cursor_keeps_the_form_of_each_value() -> None:
     assert {k: clamped[k] for k in ("fine", "page", "text")} == {
         k: cursor[k] for k in ("fine", "page", "text")
     }
+
+
+def test_a_bare_string_in_the_record_list_stores_nothing_of_it(db: Engine, tmp_path: Path) -> None:
+    endpoint = Endpoint(
+        [
+            dvcqg("B-1", "20250701080000"),
+            PERSON,
+            dvcqg(
+                "B-2", "20250701080000", TrangThaiHoSo="99", GhiChu=PERSON, TepDinhKem=[{"TenTep": PERSON}]
+            ),
+            dvcqg("B-3", "20250701080000", MaTTHC={"ChuHoSo": PERSON}),
+            dvcqg("B-4", "20250701080000", DonViXuLy=[PERSON]),
+        ]
+    )
+    with endpoint.server:
+        settings = settings_with_source(tmp_path, "motcua", "dossiers", {"url": endpoint.server.url("/hoso")})
+        summary = run_source(db, settings, "motcua")
+    assert summary.status == "partial"
+    assert [r["code"] for r in rows(db, "SELECT code FROM dossier")] == ["B-1"]
+    assert summary.rows_rejected == 4
+    stored = rejected_text(db)
+    assert "Nguyễn" not in stored and "0905123456" not in stored
+    for run in rows(db, "SELECT error FROM connector_run"):
+        assert "Nguyễn" not in (run["error"] or "")
 
 
 def test_options_are_validated_once_and_the_class_looked_up_once(

@@ -6,6 +6,7 @@ import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+#: Fallback only, for callers without settings: pass `Settings.zone`.
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NO_DATA = "—"
 AGE_UNITS = {"vi": ("ngày", "giờ", "phút", "giây"), "en": ("d", "h", "min", "s")}
@@ -44,18 +45,19 @@ def format_coverage(coverage: tuple[int, int] | None, units: str = "xã") -> str
     return f"{format_number(coverage[0])}/{format_number(coverage[1])} {units}".rstrip()
 
 
-def format_date(value: date | datetime | None) -> str:
+def format_date(value: date | datetime | None, zone: ZoneInfo = LOCAL_TZ) -> str:
+    """A date, or an instant's local date in `zone` (pass `Settings.zone`; the default is the fallback)."""
     if value is None:
         return NO_DATA
     if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TZ).date() if value.tzinfo else value.date()
+        value = value.astimezone(zone).date() if value.tzinfo else value.date()
     return value.strftime("%d/%m/%Y")
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, zone: ZoneInfo = LOCAL_TZ) -> str:
     if value is None:
         return NO_DATA
-    local = value.astimezone(LOCAL_TZ) if value.tzinfo else value
+    local = value.astimezone(zone) if value.tzinfo else value
     return local.strftime("%d/%m/%Y %H:%M")
 
 

@@ -575,7 +575,13 @@ def test_selection_derived_columns_join_their_calendar(dossiers: Engine, library
         days = sel.column("processing_days")
         rows = connection.execute(sel.select(sel.table.c.code, days).order_by(sel.table.c.code)).all()
     assert [(code, int(value)) for code, value in rows] == [
-        ("d1", 4), ("d2", 6), ("d5", 5), ("d6", 5), ("d7", 6), ("d8", 4), ("d9", 1)
+        ("d1", 4),
+        ("d2", 6),
+        ("d5", 5),
+        ("d6", 5),
+        ("d7", 6),
+        ("d8", 4),
+        ("d9", 1),
     ]  # fmt: skip  (d7, d8 received on a Saturday: counted from Monday)
 
 
@@ -676,3 +682,18 @@ def test_a_snapshot_kpi_for_a_future_period_is_not_todays_value(
     # as_of before the period: the snapshot would be measured before the period began
     early = compute(dossiers, library, "dossiers_open_overdue", "2026-11", "66", as_of=at("2026-10-20"))
     assert early.value is None
+
+
+def test_the_configured_time_zone_decides_the_local_day(dossiers: Engine, library: KpiLibrary) -> None:
+    """05:00 on 1 November in Đắk Lắk is 22:00 on 31 October in UTC."""
+    with dossiers.begin() as connection:
+        late = _dossier("z1", "66002", "online", at("2026-11-01", "05:00"), None, None)
+        connection.execute(insert(Dossier.__table__), [late])
+        rollups.refresh(connection)
+    local = compute(dossiers, library, "dossiers_received", "2026-10", "66")
+    assert local.value == 8 and local.path == "rollup"
+    utc = compute(dossiers, library, "dossiers_received", "2026-10", "66", zone="UTC")
+    assert utc.value == 9 and utc.path == "raw"  # rollups are built on Asia/Ho_Chi_Minh days
+    with dossiers.connect() as connection:
+        sel = selection(connection, library, "dossiers_received", "2026-11", "66", zone="UTC")
+        assert list(connection.execute(sel.select(sel.table.c.code))) == []

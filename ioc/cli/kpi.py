@@ -14,7 +14,7 @@ import typer
 
 from ioc.cli.common import state
 from ioc.formatting import format_coverage, format_date, format_datetime, format_value
-from ioc.kpi.periods import LOCAL_TZ, current
+from ioc.kpi.periods import current
 from ioc.kpi.spec import KpiLibrary, KpiSpecError, check_library, load_library
 
 app = typer.Typer(no_args_is_help=True)
@@ -111,12 +111,13 @@ def show(
             typer.echo(f"error: --as-of: expected an ISO date-time, got {as_of!r}", err=True)
             raise typer.Exit(2) from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-    period = period or current(kpi.grain, datetime.now(LOCAL_TZ).date()).label
+            moment = moment.replace(tzinfo=settings.zone)
+    period = period or current(kpi.grain, datetime.now(settings.zone).date()).label
     with state(ctx).open_database() as database:
         try:
+            area_code = area or settings.province.code
             result = compute(
-                database.engine, library, kpi_id, period, area or settings.province.code, breakdown, moment
+                database.engine, library, kpi_id, period, area_code, breakdown, moment, zone=settings.zone
             )
         except KpiQueryError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -137,7 +138,8 @@ def show(
     if result.target is not None:
         typer.echo(f"  chỉ tiêu: {_format(result.target, kpi.decimals)}")
     typer.echo(f"  trạng thái: {_status(result.status)}")
-    typer.echo(f"  dữ liệu đến: {format_datetime(result.data_as_of)}{' (cũ)' if result.stale else ''}")
+    as_of_text = format_datetime(result.data_as_of, settings.zone)
+    typer.echo(f"  dữ liệu đến: {as_of_text}{' (cũ)' if result.stale else ''}")
     for row in result.rows:
         rank = f"{row.rank:>3}" if row.rank else "  -"
         typer.echo(f"  {rank}. {row.label:<40} {_format(row.value, kpi.decimals):>16}  {_status(row.status)}")

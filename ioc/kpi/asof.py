@@ -42,7 +42,7 @@ def beyond_data(ctx: Context, kpi: FactKpi, period: Period) -> bool:
     """True when the period has no data yet, so its value is "no data", never 0: it starts in the
     future, or after the newest change in the dataset, or (a snapshot KPI) after the moment it would
     be measured at (today's open dossiers are not next month's)."""
-    start = period.start_at
+    start = ctx.start_at(period)
     if start > ctx.now:
         return True
     if any(part.snapshot for part in kpi.parts().values()) and ctx.moment(period) < start:

@@ -7,20 +7,21 @@ onto their own columns, and :mod:`ioc.kpi.selection` exposes them for drill-down
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, cast, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.datasets import Dataset, Frame
-from ioc.kpi.periods import LOCAL_TZ, LOCAL_TZ_NAME, Period, local_midnight
+from ioc.kpi.periods import Period, local_midnight
 from ioc.kpi.spec import Filter, MeasureSpec
 from ioc.kpi.tables import work_calendar
 
 
-def cutoff_day(moment: datetime, days: int) -> ColumnElement:
+def cutoff_day(moment: datetime, days: int, zone: ZoneInfo) -> ColumnElement:
     """The (days+1)-th working day after the moment's local date: a deadline before that day (local
     midnight) is within `days` working days."""
-    today = moment.astimezone(LOCAL_TZ).date()
+    today = moment.astimezone(zone).date()
     calendar = work_calendar.alias("cal_now")
     later = work_calendar.alias("cal_due")
     number_now = select(calendar.c.working_day_number).where(calendar.c.day == today).scalar_subquery()
@@ -31,8 +32,8 @@ def cutoff_day(moment: datetime, days: int) -> ColumnElement:
     )
 
 
-def _cutoff(moment: datetime, days: int) -> ColumnElement:
-    return func.timezone(LOCAL_TZ_NAME, cast(cutoff_day(moment, days), DateTime))
+def _cutoff(moment: datetime, days: int, zone: ZoneInfo) -> ColumnElement:
+    return func.timezone(zone.key, cast(cutoff_day(moment, days, zone), DateTime))
 
 
 def due_days(item: Filter) -> int:
@@ -63,7 +64,7 @@ def _snapshot_condition(frame: Frame, item: Filter, moment: datetime) -> ColumnE
     if item.field == "overdue":
         return condition(func.coalesce(due < moment, False), item)
     assert item.field == "due_in_working_days"
-    return due < _cutoff(moment, due_days(item))
+    return due < _cutoff(moment, due_days(item), ZoneInfo(frame.zone))
 
 
 def filter_conditions(frame: Frame, part: MeasureSpec, moment: datetime) -> list[ColumnElement]:
@@ -84,17 +85,18 @@ def window_conditions(
     `due_today_only`: the open rows due on the moment's own local day (the open rollup's complement)."""
     dataset: Dataset = frame.dataset
     table = frame.table
+    zone = ZoneInfo(frame.zone)
     if part.snapshot and due_today_only:
-        today = moment.astimezone(LOCAL_TZ).date()
+        today = moment.astimezone(zone).date()
         assert dataset.open_state is not None
         return [
             dataset.open_state[0](frame),
             table.c[dataset.open_state[1]] <= moment,
-            table.c.due_at >= local_midnight(today),
-            table.c.due_at < local_midnight(today + timedelta(days=1)),
+            table.c.due_at >= local_midnight(today, zone),
+            table.c.due_at < local_midnight(today + timedelta(days=1), zone),
         ]
     if part.snapshot:
         return [dataset.open_at(frame, moment)]
     assert part.time is not None
     anchor = table.c[part.time]
-    return [anchor >= period.start_at, anchor < period.end_at]
+    return [anchor >= local_midnight(period.start, zone), anchor < local_midnight(period.end, zone)]

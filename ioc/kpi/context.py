@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from ioc.kpi.periods import Period
+from ioc.kpi.datasets import Dataset, Frame
+from ioc.kpi.periods import LOCAL_TZ, Period, local_midnight
 from ioc.kpi.rollup import RollupState
 from ioc.kpi.rollup import state as rollup_state
 from ioc.kpi.spec import KpiLibrary
@@ -45,6 +47,7 @@ class Context:
     use_rollups: bool
     historic: bool = False  # the area is an old (merged or ended) unit: see ioc.kpi.areas
     merged_on: date | None = None  # an old unit's first day without it: later periods have no data
+    zone: ZoneInfo = LOCAL_TZ  # the configured time zone (Settings.zone): periods are local dates
     _states: dict[str, RollupState] = field(default_factory=dict)
     as_of_cache: dict[str, datetime | None] = field(default_factory=dict)
 
@@ -53,10 +56,22 @@ class Context:
             self._states[dataset] = rollup_state(self.connection, dataset)
         return self._states[dataset]
 
+    def start_at(self, period: Period) -> datetime:
+        return local_midnight(period.start, self.zone)
+
+    def end_at(self, period: Period) -> datetime:
+        return local_midnight(period.end, self.zone)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def frame(self, dataset: Dataset) -> Frame:
+        return Frame(dataset, self.zone.key)
+
     def moment(self, period: Period) -> datetime:
         """The instant a snapshot KPI is measured at: the period's end, or earlier (as_of / now)."""
         limit = self.as_of or self.now
-        return min(period.end_at, limit)
+        return min(self.end_at(period), limit)
 
 
 def number(value: Any) -> float | None:

@@ -19,16 +19,17 @@ from ioc.kpi.tables import work_calendar
 from ioc.models import Dossier, Incident, IndicatorObservation
 
 
-def local_date(column: ColumnElement) -> ColumnElement:
-    """The local (Asia/Ho_Chi_Minh) calendar date of a timestamptz."""
-    return cast(func.timezone(LOCAL_TZ_NAME, column), Date)
+def local_date(column: ColumnElement, zone: str = LOCAL_TZ_NAME) -> ColumnElement:
+    """The local calendar date of a timestamptz in `zone` (default: the module's Asia/Ho_Chi_Minh)."""
+    return cast(func.timezone(zone, column), Date)
 
 
 class Frame:
     """The FROM clause of one query over a dataset; calendar joins are added when a column needs them."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, zone: str = LOCAL_TZ_NAME) -> None:
         self.dataset = dataset
+        self.zone = zone
         self.table: Table = dataset.table
         self._calendars: dict[str, FromClause] = {}
 
@@ -50,7 +51,8 @@ class Frame:
     def from_clause(self) -> FromClause:
         joined: FromClause = self.table
         for column_name, calendar in self._calendars.items():
-            joined = joined.outerjoin(calendar, calendar.c.day == local_date(self.table.c[column_name]))
+            day = local_date(self.table.c[column_name], self.zone)
+            joined = joined.outerjoin(calendar, calendar.c.day == day)
         return joined
 
     def column(self, name: str) -> ColumnElement:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
@@ -30,7 +31,15 @@ from ioc.kpi.asof import data_as_of
 from ioc.kpi.context import Computed, Context, KpiQueryError
 from ioc.kpi.derived import evaluate
 from ioc.kpi.labels import labels, ranked, root_dataset, status
-from ioc.kpi.periods import Period, PeriodError, compare_period, parse_period, previous_period
+from ioc.kpi.periods import (
+    Period,
+    PeriodError,
+    compare_period,
+    local_today,
+    parse_period,
+    previous_period,
+    zone_of,
+)
 from ioc.kpi.result import KpiResult, KpiRow
 from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, KpiNotFound
 
@@ -47,14 +56,16 @@ def connected(target: Engine | Connection) -> Iterator[Connection]:
             yield connection
 
 
-def resolve(library: KpiLibrary, kpi_id: str, period: PeriodArg) -> tuple[Kpi, Period]:
+def resolve(
+    library: KpiLibrary, kpi_id: str, period: PeriodArg, zone: ZoneInfo | str | None = None
+) -> tuple[Kpi, Period]:
     """The KPI and the parsed period, or a :class:`KpiQueryError` naming what is wrong."""
     try:
         kpi = library.get(kpi_id)
     except KpiNotFound as exc:
         raise KpiQueryError(str(exc)) from None
     try:
-        return kpi, parse_period(period)
+        return kpi, parse_period(period, today=local_today(zone_of(zone)))
     except PeriodError as exc:
         raise KpiQueryError(str(exc)) from None
 
@@ -67,6 +78,7 @@ def open_context(
     as_of: datetime | None = None,
     now: datetime | None = None,
     use_rollups: bool = True,
+    zone: ZoneInfo | str | None = None,
 ) -> Context:
     place = find_area(connection, area)
     return Context(
@@ -79,6 +91,7 @@ def open_context(
         use_rollups=use_rollups,
         historic=place.historic,
         merged_on=place.merged_on,
+        zone=zone_of(zone),
     )
 
 
@@ -100,19 +113,23 @@ def compute(
     *,
     use_rollups: bool = True,
     now: datetime | None = None,
+    zone: ZoneInfo | str | None = None,
 ) -> KpiResult:
     """Answer one KPI for one period (code such as `2026-10`, or a `(first day, last day)` range) and
     one area (an `org_unit` code; its whole subtree counts), optionally broken down and ranked.
 
     `as_of` caps the moment snapshot KPIs (open, overdue, due soon) are measured at; default now.
-    `use_rollups=False` forces the fact tables (the answer is the same, only slower).
+    `use_rollups=False` forces the fact tables (the answer is the same, only slower). `zone` is the
+    configured time zone (`Settings.zone`) periods are local dates in; default Asia/Ho_Chi_Minh.
     """
-    kpi, current = resolve(library, kpi_id, period)
+    kpi, current = resolve(library, kpi_id, period, zone)
     if breakdown is not None and breakdown not in kpi.breakdowns:
         allowed = ", ".join(kpi.breakdowns) or "none"
         raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
     with connected(target) as connection:
-        ctx = open_context(connection, library, area, as_of=as_of, now=now, use_rollups=use_rollups)
+        ctx = open_context(
+            connection, library, area, as_of=as_of, now=now, use_rollups=use_rollups, zone=zone
+        )
         place = find_area(connection, area)
         result = _answer(ctx, kpi, current, breakdown)
         before_period = (
@@ -168,12 +185,21 @@ def compute_many(
     *,
     use_rollups: bool = True,
     now: datetime | None = None,
+    zone: ZoneInfo | str | None = None,
 ) -> dict[str, KpiResult]:
     """Several KPIs on one connection (a wall screen's tiles)."""
     with connected(target) as connection:
         return {
             kpi_id: compute(
-                connection, library, kpi_id, period, area, as_of=as_of, use_rollups=use_rollups, now=now
+                connection,
+                library,
+                kpi_id,
+                period,
+                area,
+                as_of=as_of,
+                use_rollups=use_rollups,
+                now=now,
+                zone=zone,
             )
             for kpi_id in kpi_ids
         }

@@ -15,8 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from ioc.kpi.areas import scoped
 from ioc.kpi.conditions import condition, cutoff_day, due_days, filter_conditions, window_conditions
 from ioc.kpi.context import Computed, Context, Rows, number
-from ioc.kpi.datasets import DATASETS, Breakdown, Dataset, Frame
-from ioc.kpi.periods import LOCAL_TZ, Period
+from ioc.kpi.datasets import DATASETS, Breakdown, Dataset
+from ioc.kpi.periods import Period
 from ioc.kpi.plan import History, plan
 from ioc.kpi.rollup import OpenRollup, Rollup
 from ioc.kpi.spec import FactKpi, MeasureSpec, PercentileKpi, RatioKpi
@@ -72,7 +72,7 @@ def _open_select(
     """Open rows from a snapshot rollup. Now (history=False): every row but those due on the moment's
     own day (read raw, to the second). At a past month start (history=True): the stored snapshot."""
     table = rollup.history if history else rollup.table
-    today = moment.astimezone(LOCAL_TZ).date()
+    today = ctx.local_day(moment)
     key = table.c[spec.column] if spec else None
     source, key, conditions = scoped(ctx, table, table.c.org_unit_code, spec, key)
     if history:
@@ -88,7 +88,7 @@ def _open_select(
                 due = table.c.due_day
                 own.append(due < today if overdue else or_(due >= today, due.is_(None)))
             elif item.field == "due_in_working_days":
-                own.append(table.c.due_day < cutoff_day(moment, due_days(item)))
+                own.append(table.c.due_day < cutoff_day(moment, due_days(item), ctx.zone))
             else:
                 own.append(condition(table.c[item.field], item))
         values.append(func.coalesce(_filtered(func.sum(table.c.n), own), 0))
@@ -105,7 +105,7 @@ def _raw_select(
     due_today_only: bool = False,
 ) -> Select:
     """The same aggregates from the fact table (the reference semantics)."""
-    frame = Frame(dataset)
+    frame = ctx.frame(dataset)
     moment = ctx.moment(period)
     conditions = window_conditions(frame, parts[0], period, moment, due_today_only=due_today_only)
     values = []

@@ -63,8 +63,17 @@ class Period:
         return self.start <= day < self.end
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
+def local_midnight(day: date, zone: ZoneInfo = LOCAL_TZ) -> datetime:
+    """Midnight starting `day` in `zone` (the configured `Settings.zone`; the module default only
+    for code paths without settings)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def zone_of(value: ZoneInfo | str | None) -> ZoneInfo:
+    """A time zone from settings (`Settings.zone` or its name); None → the module default."""
+    if value is None:
+        return LOCAL_TZ
+    return value if isinstance(value, ZoneInfo) else ZoneInfo(value)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -122,8 +131,8 @@ def year_to_day(year_number: int, today: date) -> Period:
     return Period(start, end, "ytd", f"{year_number:04d}-YTD")
 
 
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
+def local_today(zone: ZoneInfo = LOCAL_TZ) -> date:
+    return datetime.now(zone).date()
 
 
 def _as_date(value: date | str) -> date:

@@ -7,7 +7,7 @@ from datetime import time
 
 from ioc.kpi.context import Context
 from ioc.kpi.datasets import Dataset
-from ioc.kpi.periods import LOCAL_TZ, Period
+from ioc.kpi.periods import LOCAL_TZ_NAME, Period
 from ioc.kpi.rollup import ROLLUPS, OpenRollup, Rollup, find_open_rollup, history_moments
 from ioc.kpi.spec import MeasureSpec
 
@@ -26,8 +26,8 @@ def plan(
     ctx: Context, dataset: Dataset, parts: list[MeasureSpec], period: Period, breakdown: str | None
 ) -> Plan:
     """The rollup that answers every part, if any (else the fact table is read)."""
-    if not ctx.use_rollups:
-        return None
+    if not ctx.use_rollups or ctx.zone.key != LOCAL_TZ_NAME:
+        return None  # rollups are built on local days in the module's zone; another zone reads raw
     state = ctx.dataset_state(dataset.name)
     if not state.built:
         return None
@@ -39,7 +39,7 @@ def plan(
             return None
         if moment >= state.refreshed_at:
             return found
-        local = moment.astimezone(LOCAL_TZ)
+        local = moment.astimezone(ctx.zone)
         month_start = local.day == 1 and local.time() == time(0) and moment.utcoffset() is not None
         if month_start and local.date() in history_moments(state.refreshed_at):
             return History(found)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, FromClause, Select, Table, and_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -75,9 +76,10 @@ def selection(
     part: Part = "value",
     now: datetime | None = None,
     as_of: datetime | None = None,
+    zone: ZoneInfo | str | None = None,
 ) -> Selection:
     """The rows `compute(connection, library, kpi_id, period, area, as_of=as_of, now=now)` counts."""
-    kpi, current = resolve(library, kpi_id, period)
+    kpi, current = resolve(library, kpi_id, period, zone)
     if not isinstance(kpi, FactKpi) or kpi.dataset not in DATASETS:
         raise KpiQueryError(f"KPI {kpi.id} is a {kpi.type} KPI: it counts no rows of a dataset")
     parts = kpi.parts()
@@ -85,9 +87,9 @@ def selection(
     if name not in parts:
         raise KpiQueryError(f"KPI {kpi.id} has no part {part!r} (parts: {', '.join(parts)})")
     measure = parts[name]
-    ctx = open_context(connection, library, area, as_of=as_of, now=now)
+    ctx = open_context(connection, library, area, as_of=as_of, now=now, zone=zone)
     dataset = DATASETS[kpi.dataset]
-    frame = Frame(dataset)
+    frame = ctx.frame(dataset)
     moment = ctx.moment(current)
     conditions = [
         *window_conditions(frame, measure, current, moment),

@@ -24,6 +24,25 @@ from ioc.connector import SourceError
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_REDIRECTS = 10
+
+#: The only headers a request keeps when a redirect leads to another origin (scheme, host, port):
+#: every other one may carry a credential (Authorization, Cookie, Proxy-Authorization, X-Api-Key, a
+#: source's own token header…), so it is dropped rather than guessed at by name.
+CROSS_ORIGIN_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "content-length",
+        "content-type",
+        "host",
+        "transfer-encoding",
+        "user-agent",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,7 @@ class SourceHttp:
         if self._client is None:
             self._client = httpx.Client(
                 timeout=self.policy.timeout,
-                follow_redirects=True,
+                follow_redirects=False,  # followed by `_send`, which drops credentials across origins
                 headers={"User-Agent": "ioc-dashboard/0.1", **self.headers},
             )
         return self._client
@@ -73,6 +92,9 @@ class SourceHttp:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return _send_following(self.client, self.client.build_request(method, url, **kwargs))
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -86,7 +108,7 @@ class SourceHttp:
             delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
             delay *= 1 + random.random() * 0.1
             try:
-                response = self.client.request(method, url, **kwargs)
+                response = self._send(method, url, **kwargs)
             except httpx.TimeoutException:
                 last_problem = f"timed out after {self.policy.timeout:g} s"
             except httpx.TransportError as exc:
@@ -105,6 +127,29 @@ class SourceHttp:
                 log.warning("%s %s: %s; retry %d in %.1f s", method, url, last_problem, attempt, delay)
                 self.sleep(delay)
         raise SourceError(f"{method} {url}: {last_problem} (gave up after {self.policy.attempts} attempts)")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
+def _send_following(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+    """Send `request` and follow redirects; a hop to any origin other than the first request's
+    carries only :data:`CROSS_ORIGIN_HEADERS` (no credentials, no cookies)."""
+    origin = _origin(request.url)
+    response = client.send(request)
+    for _ in range(MAX_REDIRECTS):
+        if not response.has_redirect_location:
+            return response
+        following = response.next_request
+        assert following is not None
+        response.close()
+        if _origin(following.url) != origin:
+            for name in list(following.headers):
+                if name.lower() not in CROSS_ORIGIN_HEADERS:
+                    del following.headers[name]
+        response = client.send(following)
+    raise SourceError(f"{request.method} {request.url}: more than {MAX_REDIRECTS} redirects")
 
 
 def _snippet(response: httpx.Response, limit: int = 200) -> str:

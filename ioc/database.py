@@ -76,6 +76,7 @@ def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
         normalise_url(url),
         pool_size=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # statement parameters are data (possibly personal): never in errors or logs
         connect_args={"application_name": "ioc", "options": "-c timezone=Asia/Ho_Chi_Minh"},
         **kwargs,
     )

@@ -233,6 +233,8 @@ def _shutdown(scheduler: BlockingScheduler) -> None:
 def run_worker(settings: Settings, engine: Engine) -> None:
     """Build the scheduler, handle signals, block until stopped (what `ioc worker` runs)."""
     stop = threading.Event()
+    for run_id in runs.close_dead_runs(engine):
+        log.warning("run %d was left running by a process that ended; closed as failed", run_id)
     scheduler = build_scheduler(settings, engine=engine, stop=stop)
     shutdown = install_signal_handlers(scheduler, stop)
     for job in scheduler.get_jobs():

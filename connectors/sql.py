@@ -126,7 +126,7 @@ class SqlConnector(Connector):
 
     def _engine(self) -> Engine:
         url = secret(self.options.url_env, purpose=f"source {self.context.source}")
-        return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0, hide_parameters=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0)
 
     def _query(self, since: Any | None, limit: int | None = None) -> Any:
         o = self.options

@@ -104,8 +104,6 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     choices: Mapping[str, frozenset[Any]] = field(default_factory=dict)
     checks: tuple[RowCheck, ...] = ()
-    references: tuple[tuple[str, str, str], ...] = ()
-    """Foreign keys: (column, referenced table, referenced column)."""
     defaults: Mapping[str, str] = field(default_factory=dict)
     """SQL defaults of NOT NULL columns with a literal server default (a missing value takes it)."""
     unread_constraints: tuple[str, ...] = ()
@@ -250,11 +248,6 @@ def table_spec(name: str) -> TableSpec:
         choices=rules.choices,
         checks=tuple(_order_check(earlier, later) for earlier, later in rules.orders),
         defaults=_literal_defaults(table),
-        references=tuple(
-            (fk.parent.name, fk.column.table.name, fk.column.name)
-            for fk in table.foreign_keys
-            if fk.parent.name not in MANAGED_COLUMNS
-        ),
         unread_constraints=tuple(rules.unread),
     )
 
@@ -583,36 +576,6 @@ def record_rejects(
     return sum(counts.values())
 
 
-def _check_references(
-    connection: Connection, spec: TableSpec, coerced: pd.DataFrame, reasons: pd.Series
-) -> pd.Series:
-    """Reasons plus one for each value of a foreign key that names no stored row (nor one of the batch).
-
-    One indexed look-up per foreign-key column of the batch, for its distinct values only.
-    """
-    for column, table, target in spec.references:
-        if column not in coerced:
-            continue
-        values = coerced[column]
-        wanted = set(values[values.notna() & (reasons == "")].unique().tolist())
-        if table == spec.name and target in coerced:
-            wanted -= set(coerced.loc[reasons == "", target].dropna().tolist())
-        if not wanted:
-            continue
-        found = set(
-            connection.execute(
-                text(f'SELECT "{target}" FROM {table} WHERE "{target}" = ANY(:values)'),
-                {"values": sorted(wanted)},
-            ).scalars()
-        )
-        missing = values.isin(wanted - found) & values.notna()
-        if missing.any():
-            reasons = reasons.copy()
-            note = f"{column}: no such {table}"
-            reasons[missing] = (reasons[missing] + "; " + note).str.removeprefix("; ")
-    return reasons
-
-
 def _as_frame(records: pd.DataFrame | Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     if isinstance(records, pd.DataFrame):
         return records.reset_index(drop=True)
@@ -648,7 +611,6 @@ def load_batch(
 
     not_after = pd.Timestamp(now or datetime.now(UTC)) + future_tolerance
     coerced, reasons = _validate(spec, frame, not_after)
-    reasons = _check_references(connection, spec, coerced, reasons)
     bad = reasons != ""
     if bad.any():
         result.rejected = record_rejects(

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ioc import runs
 from ioc.config import ConfigError, Settings, SourceConfig, parse_duration
@@ -312,33 +311,13 @@ def _clean_records(records: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame
     return [drop_personal_fields(record) for record in records]
 
 
-#: Longest error text stored on a run (and logged for it).
-ERROR_MAX = 500
-
-
 def _describe_error(exc: BaseException, batch_number: int) -> str:
-    """The run's error text: what failed, never the data that made it fail.
-
-    A database error gives its class and the first line of the server's message only: no SQL
-    parameters (the engines hide them too) and no `DETAIL` (`Failing row contains (…)`, `Key (…)=(…)`),
-    which quote the row's values.
-    """
     where = f" (while reading batch {batch_number})" if batch_number else ""
     if isinstance(exc, SourceError):
-        text = f"{exc}{where}"
-    elif isinstance(exc, LoadError):
-        text = f"load: {exc} (batch {batch_number})"
-    elif isinstance(exc, DBAPIError) and exc.orig is not None:
-        text = f"database: {exc.orig.__class__.__name__}: {_first_line(str(exc.orig))}{where}"
-    elif isinstance(exc, SQLAlchemyError):
-        text = f"database: {exc.__class__.__name__}{where}"
-    else:
-        text = f"{exc.__class__.__name__}: {_first_line(str(exc))}{where}"
-    return text[:ERROR_MAX]
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else ""
+        return f"{exc}{where}"
+    if isinstance(exc, LoadError):
+        return f"load: {exc} (batch {batch_number})"
+    return f"{exc.__class__.__name__}: {exc}{where}"
 
 
 def _store_batch(
@@ -414,27 +393,12 @@ def run_source(
     config = prepared.config
     tolerance = parse_duration(config.future_tolerance)
     started = time.monotonic()
-    # the run row is committed together with its liveness lock (see `runs.live_run`)
-    with runs.live_run(engine, source=source, connector=config.connector, full=full) as (run_id, cursor):
-        summary = RunSummary(
-            run_id=run_id, source=source, connector=config.connector, full=full, cursor=cursor
+    with engine.begin() as connection:
+        cursor = None if full else runs.last_cursor(connection, source)
+        run_id = runs.start_run(
+            connection, source=source, connector=config.connector, full=full, cursor=cursor
         )
-        return _execute(engine, settings, prepared, summary, started, tolerance, stop, progress, http_policy)
-
-
-def _execute(
-    engine: Engine,
-    settings: Settings,
-    prepared: PreparedSource,
-    summary: RunSummary,
-    started: float,
-    tolerance: timedelta,
-    stop: threading.Event | None,
-    progress: ProgressCallback | None,
-    http_policy: RetryPolicy | None,
-) -> RunSummary:
-    """Read the connector's batches and store them (the body of :func:`run_source`)."""
-    source, run_id, cursor, full = summary.source, summary.run_id, summary.cursor, summary.full
+    summary = RunSummary(run_id=run_id, source=source, connector=config.connector, full=full, cursor=cursor)
     log.info("%s: run %d started (%s)", source, run_id, "full" if full else f"cursor {cursor}")
     state: dict[str, Any] = {}
     connector: Connector | None = None
@@ -463,15 +427,9 @@ def _execute(
     except Exception as exc:
         summary.status = "failed"
         summary.error = _describe_error(exc, summary.batches + 1)
-        # a traceback only for bugs: a database error's own text can quote the failing row
-        expected = isinstance(exc, SourceError | LoadError | SQLAlchemyError)
+        level = logging.WARNING if isinstance(exc, SourceError | LoadError) else logging.ERROR
         log.log(
-            logging.WARNING if expected else logging.ERROR,
-            "%s: run %d failed: %s",
-            source,
-            run_id,
-            summary.error,
-            exc_info=not expected,
+            level, "%s: run %d failed: %s", source, run_id, summary.error, exc_info=level == logging.ERROR
         )
     except BaseException:
         _finish(engine, summary, "failed", "interrupted (KeyboardInterrupt or exit) during the run", started)

@@ -34,14 +34,6 @@ SUCCESS_STATUSES = ("success", "partial")
 
 #: Error stored on `running` rows a dead process left behind (see :func:`close_interrupted_runs`).
 INTERRUPTED = "interrupted: the process ended before the run finished"
-#: Error stored by :func:`close_dead_runs` (a worker starting finds a run no live process holds).
-DEAD_AT_START = (
-    "interrupted: the process running it ended before it finished (closed when a worker started; "
-    "the next run continues from the last committed batch)"
-)
-#: First key of the two-key advisory locks that say "this run's process is alive" (see live_run);
-#: Postgres keeps two-key locks apart from the one-key source locks.
-RUN_LOCK_CLASS = 0x10C
 
 
 # --------------------------------------------------------------------------- run rows
@@ -147,72 +139,6 @@ def close_interrupted_runs(connection: Connection, source: str) -> int:
         ),
         {"source": source, "error": INTERRUPTED},
     ).rowcount
-
-
-def _run_key(run_id: int) -> int:
-    return run_id % 2**31
-
-
-@contextmanager
-def live_run(
-    engine: Engine, *, source: str, connector: str, full: bool
-) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """Start a run (yields its id and the cursor it continues from) and hold its liveness lock.
-
-    The `running` row and a session advisory lock on the run are committed together on a dedicated
-    connection held until the run ends; the lock goes with the connection when the process dies, so
-    :func:`close_dead_runs` can tell a dead run from a live one in any process, on any host.
-    """
-    connection = engine.connect()
-    run_id: int | None = None
-    try:
-        with connection.begin():
-            cursor = None if full else last_cursor(connection, source)
-            run_id = start_run(connection, source=source, connector=connector, full=full, cursor=cursor)
-            connection.execute(
-                text("SELECT pg_advisory_lock(:c, :k)"), {"c": RUN_LOCK_CLASS, "k": _run_key(run_id)}
-            )
-        yield run_id, cursor
-    finally:
-        if run_id is not None:
-            try:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:c, :k)"), {"c": RUN_LOCK_CLASS, "k": _run_key(run_id)}
-                )
-                connection.commit()
-            except Exception:
-                connection.invalidate()
-        connection.close()
-
-
-def close_dead_runs(engine: Engine) -> list[int]:
-    """Close every `running` run whose process is gone (nobody holds its liveness lock), any source.
-
-    Called when a worker starts, so a run left `running` by a killed process does not wait for the
-    same source's next run. Returns the ids closed.
-    """
-    closed: list[int] = []
-    with engine.connect() as connection:
-        running = connection.execute(text("SELECT id FROM connector_run WHERE status = 'running'")).scalars()
-        for run_id in list(running):
-            key = {"c": RUN_LOCK_CLASS, "k": _run_key(run_id)}
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:c, :k)"), key).scalar():
-                continue  # a live process is running it
-            try:
-                updated = connection.execute(
-                    text(
-                        "UPDATE connector_run SET status = 'failed', error = :error, finished_at = now() "
-                        "WHERE id = :id AND status = 'running'"
-                    ),
-                    {"id": run_id, "error": DEAD_AT_START},
-                ).rowcount
-                connection.commit()
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:c, :k)"), key)
-                connection.commit()
-            if updated:
-                closed.append(run_id)
-    return closed
 
 
 def ran_since(connection: Connection, source: str, since: datetime) -> bool:

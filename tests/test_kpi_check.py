@@ -278,16 +278,3 @@ def test_huge_or_deep_expressions_are_an_issue_not_a_crash(
     assert code == 2
     assert "public_services.yaml: KPI big: expression: " in output and expected in output
     assert "Traceback" not in output
-
-
-def test_every_shipped_kpi_has_a_formula_in_words() -> None:
-    """The read model's lineage reads each KPI type's own fields (series and derived KPIs have no
-    dataset or scale)."""
-    from ioc.queries.lineage import formula_vi
-
-    library = load_library(REPO_ROOT / "kpi_definitions")
-    formulas = {kpi.id: formula_vi(kpi) for kpi in library}
-    assert formulas["vneid_level2_activations"].startswith("Chỉ tiêu vneid_level2 (month)")
-    assert formulas["vneid_level2_rate"] == (
-        "Tính từ các chỉ số khác: vneid_level2_activations / vneid_target * 100."
-    )

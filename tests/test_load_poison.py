@@ -172,22 +172,3 @@ def test_the_same_bad_record_is_stored_once_and_counted(db: Engine) -> None:
         load_batch(connection, "dossier", [bad], source="other")
         load_batch(connection, "dossier", [{**bad, "status": 0}], source="again")
     assert len(stored(db, "SELECT id FROM rejected_row")) == 3
-
-
-def test_a_reference_to_nothing_is_a_rejected_record_not_a_failed_batch(db: Engine) -> None:
-    units = [
-        {"code": "66", "name": "Tỉnh", "kind": "tỉnh", "level": 1},
-        {"code": "24133", "name": "Xã A", "kind": "xã", "level": 2, "parent_code": "66"},
-        {"code": "24134", "name": "Xã B", "kind": "xã", "level": 2, "parent_code": "Nguyễn Văn A"},
-    ]
-    with db.begin() as connection:
-        result = load_batch(connection, "org_unit", units, source="areas")
-    assert (result.inserted, result.rejected) == (2, 1)
-    (row,) = stored(db, "SELECT record, reason FROM rejected_row")
-    assert row["reason"] == "parent_code: no such org_unit"
-    procedures = [
-        {"code": "1.001", "name": "Thủ tục", "department_code": "STP"},
-        {"code": "1.002", "name": "Thủ tục", "department_code": None},
-    ]
-    with db.begin() as connection:
-        assert load_batch(connection, "procedure", procedures, source="p").rejected == 1

@@ -3,27 +3,18 @@ runs left `running` by a dead process are closed at worker start, options are va
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from ioc import connector as connector_module
-from ioc import runner, runs
+from ioc import runner
 from ioc.runner import clamp_cursor, run_source
-from tests.conftest import REPO_ROOT
 from tests.fixtures.events.support import rejected_text, rows, settings_with_source
 from tests.loopback import LoopbackServer, Reply, Request
-from tests.test_scheduler import Worker, write_config
 
 PERSON = "Nguyễn Văn A 0905123456"
 
@@ -136,77 +127,3 @@ def test_options_are_validated_once_and_the_class_looked_up_once(
         settings = settings_with_source(tmp_path, "motcua", "dossiers", {"url": endpoint.server.url("/hoso")})
         assert run_source(db, settings, "motcua").status == "success"
     assert calls == {"validate": 1, "lookup": 1}
-
-
-RUN_IN_A_PROCESS = """
-import sys
-from ioc.config import load_settings
-from ioc.connector import register_connector
-from ioc.database import make_engine
-from ioc.runner import run_source
-from tests.sample_connectors import TickConnector
-
-register_connector("test_ticks", TickConnector)
-run_source(make_engine(sys.argv[1]), load_settings(sys.argv[2]), "ticks")
-"""
-
-
-@pytest.mark.slow
-def test_a_run_left_running_by_a_killed_process_is_closed_when_a_worker_starts(
-    db: Engine, database_url: str, tmp_path: Path
-) -> None:
-    config = write_config(tmp_path, options="{pages: 25, rows: 1, delay: 1.0}", schedule="{every: 1d}")
-    other = tmp_path / "other"
-    other.mkdir()
-    # the worker that starts later has another source only: the dead run is not its source's
-    worker_config = write_config(other, options="{pages: 1}", schedule="{every: 1d}").read_text()
-    (other / "config.yaml").write_text(worker_config.replace("ticks:", "other_ticks:"), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUN_IN_A_PROCESS, database_url, str(config)], env=env, cwd=tmp_path
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not rows(db, "SELECT id FROM connector_run WHERE status = 'running' AND rows_read > 0"):
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
-        assert runs.close_dead_runs(db) == []  # alive: left alone
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    (left,) = rows(db, "SELECT id, status FROM connector_run")
-    assert left["status"] == "running"
-
-    worker = Worker(other / "config.yaml", tmp_path / "worker.log", database_url)
-    try:
-        worker.wait_for("worker started")
-    finally:
-        assert worker.stop() == 0, worker.text()
-    (closed,) = rows(db, "SELECT id, status, error, finished_at FROM connector_run WHERE source = 'ticks'")
-    assert (closed["status"], closed["error"]) == ("failed", runs.DEAD_AT_START)
-    assert closed["finished_at"] is not None
-    assert f"run {left['id']} was left running" in worker.text()
-
-
-def test_a_database_error_stores_and_logs_no_values(
-    db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def failing_write(connection: Any, *args: Any, **kwargs: Any) -> Any:
-        connection.execute(  # fails on the server with `DETAIL: Key (parent_code)=(…)` quoting the value
-            text("INSERT INTO org_unit (code, name, kind, level, parent_code) VALUES (:c, :n, 'xã', 2, :p)"),
-            {"c": "X", "n": PERSON, "p": PERSON},
-        )
-
-    monkeypatch.setattr(runner, "load_batch", failing_write)
-    endpoint = Endpoint([dvcqg("D-1", "20250701080000")])
-    with endpoint.server, caplog.at_level(logging.DEBUG):
-        settings = settings_with_source(tmp_path, "motcua", "dossiers", {"url": endpoint.server.url("/hoso")})
-        summary = run_source(db, settings, "motcua")
-    assert summary.status == "failed"
-    assert summary.error is not None and summary.error.startswith("database: ForeignKeyViolation: insert or")
-    (run,) = rows(db, "SELECT error FROM connector_run")
-    assert run["error"] == summary.error
-    assert "Nguyễn" not in caplog.text and "0905123456" not in caplog.text
-    assert "Nguyễn" not in run["error"]

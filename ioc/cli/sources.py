@@ -179,12 +179,9 @@ def register(app: typer.Typer) -> None:
         full: Annotated[bool, typer.Option("--full", help="ignore the cursor and pull everything")] = False,
     ) -> None:
         """Run one source now (Ctrl-C stops after the current batch)."""
-        from ioc.scheduler import preflight
-
         app_state = state(ctx)
         settings = app_state.settings
         source_config(settings, source)
-        preflight(settings, [source])
         console = Console(stderr=True)
         stop = threading.Event()
         previous = signal.getsignal(signal.SIGINT)
@@ -220,12 +217,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Argument(help="source name under `sources:` in config.yaml")],
     ) -> None:
         """Check that a source answers with the expected shape (stores nothing)."""
-        from ioc.scheduler import preflight
-
-        settings = state(ctx).settings
-        source_config(settings, source)
-        preflight(settings, [source])
-        result = check_source(settings, source)
+        result = check_source(state(ctx).settings, source)
         mark = "[green]OK[/]" if result.ok else "[red]LỖI / FAILED[/]"
         Console().print(f"{source}: {mark} {result.message}", highlight=False)
         if not result.ok:
@@ -255,9 +247,8 @@ def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker_command(ctx: typer.Context) -> None:
         """Run the scheduler: each scheduled source on its cron/every (SIGTERM stops after the batch)."""
-        from ioc.scheduler import preflight, run_worker, scheduled_sources
+        from ioc.scheduler import run_worker
 
         settings = state(ctx).settings
-        preflight(settings, scheduled_sources(settings))  # before the database and the scheduler start
         with schema_required(), state(ctx).open_database() as database:
             run_worker(settings, database.engine)

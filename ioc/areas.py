@@ -318,7 +318,7 @@ def order_parents_first(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         state[code] = 1
         row = by_code[code]
         for ref in (row.get("parent_code"), row.get("successor_code")):
-            if ref in by_code:
+            if ref is not None and ref in by_code:
                 visit(ref, (*chain, code))
         state[code] = 2
         ordered.append(row)
@@ -351,10 +351,8 @@ def load_org_units(
     outside = sorted(refs - codes)
     known: set[str] = set()
     if outside:
-        found = connection.execute(
-            text("SELECT code FROM org_unit WHERE code = ANY(:codes)"), {"codes": outside}
-        ).scalars()
-        known = set(found)
+        query = text("SELECT code FROM org_unit WHERE code = ANY(:codes)")
+        known = set(map(str, connection.execute(query, {"codes": outside}).scalars()))
     for row in rows:
         for column in ("parent_code", "successor_code"):
             ref = row.get(column)

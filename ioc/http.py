@@ -75,7 +75,7 @@ class SourceHttp:
 
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     headers: dict[str, str] = field(default_factory=dict)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], object] = time.sleep
     _client: httpx.Client | None = field(default=None, repr=False)
 
     @property

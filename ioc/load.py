@@ -498,8 +498,8 @@ def _stored_value(value: Any) -> Any:
         number = int(value)
         return number if -(2**63) <= number < 2**63 else "<whole number out of range>"
     if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else (None if math.isnan(number) else str(number))
+        real = float(value)
+        return real if math.isfinite(real) else (None if math.isnan(real) else str(real))
     if isinstance(value, str):
         return _safe_text(value, REJECT_TEXT_MAX)
     if isinstance(value, datetime | date | pd.Timestamp):
@@ -635,7 +635,8 @@ def load_batch(
     )
     copy_into(connection, staging, columns, copy_csv(good, spec))
     keep = frozenset(c for c in spec.defaults if c in good and good[c].isna().any())
-    inserted, updated = connection.execute(text(_upsert_sql(spec, staging, columns, keep))).one()
+    counts = connection.execute(text(_upsert_sql(spec, staging, columns, keep))).one()
+    inserted, updated = counts[0], counts[1]
     connection.execute(text(f"DROP TABLE {staging}"))
     result.inserted, result.updated = int(inserted), int(updated)
     result.unchanged = len(frame) - result.rejected - result.inserted - result.updated

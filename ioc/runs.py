@@ -226,7 +226,7 @@ def indicator_vintages(connection: Connection, source: str) -> dict[str, str]:
         ),
         {"source": source},
     )
-    return {indicator: vintage for indicator, vintage in rows}
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 def last_success_at(connection: Connection, source: str) -> datetime | None:
@@ -353,7 +353,7 @@ def source_status(
                 {"names": names},
             ).mappings()
         }
-        successes = dict(
+        successes: dict[str, Any] = dict(
             connection.execute(
                 text(
                     "SELECT source, max(finished_at) FROM connector_run WHERE source = ANY(:names) "
@@ -390,7 +390,7 @@ def source_status(
     return result
 
 
-def _run_info(row: Mapping[str, Any]) -> RunInfo:
+def _run_info(row: Mapping[Any, Any]) -> RunInfo:
     return RunInfo(
         id=row["id"],
         source=row["source"],

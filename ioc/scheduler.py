@@ -213,8 +213,8 @@ def build_scheduler(
             misfire_grace_time=max(1, int(parse_duration(schedule.misfire_grace).total_seconds())),
             replace_existing=True,
         )
-    scheduler.ioc_stop = stop  # type: ignore[attr-defined]
-    scheduler.ioc_engine = engine  # type: ignore[attr-defined]
+    scheduler.ioc_stop = stop
+    scheduler.ioc_engine = engine
     return scheduler
 
 

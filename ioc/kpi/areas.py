@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CTE, Connection, FromClause, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +25,7 @@ from ioc.kpi.context import Context, KpiQueryError
 from ioc.kpi.datasets import Breakdown
 from ioc.models import OrgUnit
 
-ORG_UNIT: Table = OrgUnit.__table__  # type: ignore[assignment]
+ORG_UNIT = cast(Table, OrgUnit.__table__)
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,8 @@ def area(connection: Connection, code: str) -> Area:
     row = connection.execute(query).first()
     if row is None:
         raise KpiQueryError(f"unknown area {code!r} (not in org_unit)")
-    parent, valid_to, successor = row
-    root = parent is None and successor is None and valid_to is None
-    return Area(code, root, valid_to, successor)
+    root = row.parent_code is None and row.successor_code is None and row.valid_to is None
+    return Area(code, root, row.valid_to, row.successor_code)
 
 
 def link(org: FromClause, historic: bool) -> ColumnElement:

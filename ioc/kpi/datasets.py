@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Date, FromClause, Table, and_, case, cast, extract, false, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
@@ -98,7 +99,7 @@ class Dataset:
     #: the state "open at moment T", for snapshot KPIs: (still-open condition, opened column, closed column)
     open_state: tuple[Callable[[Frame], ColumnElement], str, str] | None = None
 
-    def open_at(self, frame: Frame, moment: ColumnElement) -> ColumnElement:
+    def open_at(self, frame: Frame, moment: ColumnElement | datetime) -> ColumnElement:
         """Rows open at `moment`: started by then, and not closed, or closed after it."""
         assert self.open_state is not None
         still_open, opened, closed = self.open_state

@@ -74,6 +74,7 @@ def evaluate(expression: str, values: Mapping[str, float | None]) -> float | Non
 
 def _evaluate(node: ast.expr, values: Mapping[str, float | None]) -> float | None:
     if isinstance(node, ast.Constant):
+        assert isinstance(node.value, int | float)
         return float(node.value)
     if isinstance(node, ast.Name):
         value = values.get(node.id)

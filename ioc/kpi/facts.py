@@ -51,7 +51,7 @@ def _rollup_select(
     key = table.c[spec.column] if spec else None
     source, key, conditions = scoped(ctx, table, table.c.org_unit_code, spec, key)
     conditions += [table.c.period_start >= period.start, table.c.period_start < period.end]
-    values = []
+    values: list[ColumnElement[Any]] = []
     for part in parts:
         own = [condition(table.c[item.field], item) for item in part.filters]
         if part.agg == "count":
@@ -201,10 +201,10 @@ def facts(ctx: Context, kpi: FactKpi, period: Period, breakdown: str | None) -> 
         [den], den_list, path_d = _fact_parts(ctx, kpi, [denominator], period, breakdown)
         num_rows, den_rows = (num_list[0], den_list[0]) if num_list and den_list else (None, None)
         path = path_n if path_n == path_d else "mixed"
-    rows = None
+    ratios = None
     if breakdown:
         keys = set(num_rows or {}) | set(den_rows or {})
-        rows = {
+        ratios = {
             key: ratio((num_rows or {}).get(key, 0.0), (den_rows or {}).get(key), kpi.scale) for key in keys
         }
-    return Computed(ratio(num, den, kpi.scale), rows, path=path)
+    return Computed(ratio(num, den, kpi.scale), ratios, path=path)

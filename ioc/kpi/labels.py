@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, select
 
@@ -13,9 +13,9 @@ from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary
 from ioc.models import Department, OrgUnit, Procedure
 
 LABEL_TABLES: dict[str, Table] = {
-    "org_unit": OrgUnit.__table__,  # type: ignore[dict-item]
-    "department": Department.__table__,  # type: ignore[dict-item]
-    "procedure": Procedure.__table__,  # type: ignore[dict-item]
+    "org_unit": cast(Table, OrgUnit.__table__),
+    "department": cast(Table, Department.__table__),
+    "procedure": cast(Table, Procedure.__table__),
 }
 
 
@@ -27,7 +27,7 @@ def labels(ctx: Context, dataset: Dataset | None, breakdown: str, keys: list[Any
     query = select(table.c.code, table.c.name).where(
         table.c.code.in_([str(k) for k in keys if k is not None])
     )
-    names = dict(ctx.connection.execute(query).all())
+    names: dict[Any, str] = {row[0]: row[1] for row in ctx.connection.execute(query)}
     return {key: names.get(key, str(key)) for key in keys}
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.datasets import DATASETS, Frame, local_date
 from ioc.kpi.periods import LOCAL_TZ, LOCAL_TZ_NAME, Period, local_midnight
@@ -232,7 +233,7 @@ def find_rollup(
     return None
 
 
-def strict_sum(expression, count=None):  # type: ignore[no-untyped-def]
+def strict_sum(expression: ColumnElement, count: ColumnElement | None = None) -> ColumnElement:
     """sum() that stays NULL when any input is NULL: a missing value is never counted as 0."""
     total = count if count is not None else func.count()
     return case((func.count(expression) == total, func.sum(expression)), else_=None)
@@ -245,7 +246,7 @@ def _rebuild(connection: Connection, rollup: Rollup, since: date | None) -> int:
     period_start = cast(func.date_trunc(rollup.grain, func.timezone(LOCAL_TZ_NAME, anchor)), Date)
     dims = [frame.column(dim).label(dim) for dim in rollup.dims]
     sums = [strict_sum(frame.column(column)).label(f"sum_{column}") for column in rollup.sums]
-    conditions = [anchor.isnot(None)]
+    conditions: list[ColumnElement[bool]] = [anchor.isnot(None)]
     table = rollup.table
     if since is not None:
         first = since.replace(day=1) if rollup.grain == "month" else since
@@ -318,8 +319,8 @@ def state(connection: Connection, dataset: str) -> RollupState:
 
 def clear(connection: Connection) -> None:
     """Empty every rollup and its state (tests; or to force the engine back to the fact tables)."""
-    for rollup in (*ROLLUPS, *OPEN_ROLLUPS):
-        connection.execute(delete(rollup.table))
+    for table in [*(rollup.table for rollup in ROLLUPS), *(rollup.table for rollup in OPEN_ROLLUPS)]:
+        connection.execute(delete(table))
     for open_rollup in OPEN_ROLLUPS:
         connection.execute(delete(open_rollup.history))
     connection.execute(delete(rollup_state))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CTE, Select, and_, case, distinct, exists, false, func, not_, or_, select
+from sqlalchemy import CTE, Select, and_, case, distinct, exists, false, func, not_, or_, select, true
 
 from ioc.kpi.areas import ORG_UNIT, area_tree
 from ioc.kpi.context import Computed, Context, number
@@ -89,7 +89,7 @@ def _usable(kpi: LatestKpi, tree: CTE, window: Period) -> CTE:
         .where(
             or_(
                 and_(chosen.c.own, chosen.c.self_n > 0),
-                and_(not_(chosen.c.own), rollup, chosen.c.child_n > 0),
+                and_(not_(chosen.c.own), true() if rollup else false(), chosen.c.child_n > 0),
             )
         )
         .cte("usable")

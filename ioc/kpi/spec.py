@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator
 
 from ioc.config import parse_duration
 
@@ -252,7 +252,12 @@ KPI_MODELS: dict[str, type[_KpiBase]] = {
     "growth": GrowthKpi,
     "derived": DerivedKpi,
 }
-_KPI = TypeAdapter(Kpi)
+
+
+class _AnyKpi(RootModel[Kpi]):
+    """Validates one KPI entry into its type's model."""
+
+
 #: Fields some KPI type has (a default may name them; a KPI of another type ignores them).
 KPI_FIELDS = frozenset(name for model in KPI_MODELS.values() for name in model.model_fields)
 
@@ -395,7 +400,7 @@ def parse_file(path: Path, library: KpiLibrary, issues: list[SpecIssue]) -> None
         kpi_id = str(entry.get("id") or f"#{index + 1}")
         merged, taken = _with_defaults(entry, document.defaults)
         try:
-            kpi = _KPI.validate_python(merged)
+            kpi = _AnyKpi.model_validate(merged).root
         except ValidationError as exc:
             issues.extend(_kpi_issues(name, kpi_id, merged, taken, exc))
             continue

@@ -31,13 +31,13 @@ class VersionedCache:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return self._entries[key]  # type: ignore[no-any-return]
+                return self._entries[key]
             flight = self._pending.setdefault(key, threading.Lock())
         with flight:
             with self._lock:
                 if key in self._entries:
                     self.hits += 1
-                    return self._entries[key]  # type: ignore[no-any-return]
+                    return self._entries[key]
             value = compute()
             with self._lock:
                 self.misses += 1

@@ -18,7 +18,7 @@ from ioc.config import Settings
 from ioc.kpi.engine import compute
 from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
 from ioc.kpi.result import KpiResult
-from ioc.kpi.spec import Kpi, KpiLibrary
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary
 from ioc.queries import lookups, rows
 from ioc.queries.cache import VersionedCache
 from ioc.queries.lineage import build_lineage
@@ -107,6 +107,8 @@ class ReadModel:
             for ref in sorted(kpi.references()):
                 found.update(self.kpi_datasets(self.library.get(ref)))
             return tuple(sorted(found))
+        if not isinstance(kpi, FactKpi):
+            return ()
         return (DATASET_TABLES[kpi.dataset],) if kpi.dataset in DATASET_TABLES else ()
 
     def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:

@@ -8,7 +8,17 @@ from sqlalchemy import Connection, bindparam, text
 
 from ioc.freshness import Freshness
 from ioc.kpi.datasets import DATASETS
-from ioc.kpi.spec import Filter, Kpi, KpiLibrary, MeasureSpec
+from ioc.kpi.spec import (
+    DerivedKpi,
+    FactKpi,
+    Filter,
+    GrowthKpi,
+    Kpi,
+    KpiLibrary,
+    LatestKpi,
+    MeasureSpec,
+    RatioKpi,
+)
 from ioc.queries.types import Lineage, RunLine
 
 OPERATORS_VI = {
@@ -44,8 +54,7 @@ def _filter_vi(dataset: str, item: Filter) -> str:
     return f"{label} {OPERATORS_VI[item.op]} {_value_vi(item.value)}"
 
 
-def _part_vi(kpi: Kpi, part: MeasureSpec) -> str:
-    assert kpi.dataset is not None
+def _part_vi(kpi: FactKpi, part: MeasureSpec) -> str:
     dataset = DATASETS[kpi.dataset]
     what = f"số {dataset.label.lower()}"
     if part.agg == "sum" and part.measure:
@@ -62,21 +71,22 @@ def _part_vi(kpi: Kpi, part: MeasureSpec) -> str:
 
 def formula_vi(kpi: Kpi) -> str:
     """The computation in words, from the definition itself (never written by hand twice)."""
-    scale = f" × {kpi.scale:g}" if kpi.scale != 1 else ""
-    if kpi.type == "ratio":
+    scale = f" × {kpi.scale:g}" if isinstance(kpi, FactKpi) and kpi.scale != 1 else ""
+    if isinstance(kpi, RatioKpi):
         parts = kpi.parts()
         return (
             f"Tử số: {_part_vi(kpi, parts['numerator'])}. Mẫu số: {_part_vi(kpi, parts['denominator'])}. "
             f"Giá trị = tổng tử số / tổng mẫu số{scale}; mẫu số bằng 0 là không có dữ liệu."
         )
-    if kpi.type in ("count", "sum", "percentile"):
+    if isinstance(kpi, FactKpi):
         return f"{_part_vi(kpi, kpi.parts()['value'])}{scale}."
-    if kpi.type == "latest":
+    if isinstance(kpi, LatestKpi):
         how = "tổng lũy kế từ đầu năm" if kpi.to_date == "year" else "giá trị mới nhất"
         return f"Chỉ tiêu {kpi.indicator} ({kpi.indicator_grain}): {how} của nguồn thống kê trong kỳ."
-    if kpi.type == "growth":
+    if isinstance(kpi, GrowthKpi):
         compare = "cùng kỳ năm trước" if kpi.compare == "same_period_last_year" else "kỳ trước"
         return f"Tốc độ tăng của {kpi.base} so với {compare}: (kỳ này / kỳ so sánh × 100) − 100."
+    assert isinstance(kpi, DerivedKpi)
     return f"Tính từ các chỉ số khác: {kpi.expression}."
 
 
@@ -122,7 +132,7 @@ def build_lineage(connection: Connection, library: KpiLibrary, kpi: Kpi, state: 
         description_en=kpi.description.en if kpi.description else None,
         kpi_type=kpi.type,
         formula_vi=formula_vi(kpi),
-        dataset=kpi.dataset,
+        dataset=kpi.dataset if isinstance(kpi, FactKpi) else None,
         unit_vi=kpi.unit.vi,
         grain=kpi.grain,
         direction=kpi.direction,

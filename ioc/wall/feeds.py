@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -80,7 +81,8 @@ def latest_incidents(
         "ORDER BY i.reported_at DESC LIMIT :limit"
     )
     params = {"category": category, "since": since, "severity": min_severity, "area": area, "limit": limit}
-    return [IncidentItem(*row) for row in connection.execute(sql, params)]
+    rows: list[Any] = list(connection.execute(sql, params))
+    return [IncidentItem(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,13 @@ def incident_points(
     cell_degrees: float = 0.05,
 ) -> list[MapPoint]:
     """Incidents of the last `days` days with a position; clustered on a grid when there are many."""
-    params = {"since": now - timedelta(days=days), "category": category, "area": area}
+    params: dict[str, Any] = {"since": now - timedelta(days=days), "category": category, "area": area}
     where = (
         "WHERE i.reported_at >= :since AND i.lat IS NOT NULL AND i.lon IS NOT NULL "
         "AND (CAST(:category AS text) IS NULL OR i.category = :category) "
         f"AND {_IN_AREA.format(col='i.org_unit_code')}"
     )
-    total = connection.execute(text(f"SELECT count(*) FROM incident i {where}"), params).scalar_one()
+    total: int = connection.execute(text(f"SELECT count(*) FROM incident i {where}"), params).scalar_one()
     if total <= cluster_above:
         sql = text(
             "SELECT i.lat, i.lon, 1 AS n, coalesce(i.severity, 1) AS severity, i.category "

@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
 from dashboard.data import province_name
+from dashboard.desk.export_route import register as register_exports
 from ioc.config import Settings
 from ioc.database import Database
 from ioc.kpi import load_library
@@ -65,4 +66,5 @@ def create_app(settings: Settings, database: Database) -> Dash:
     )
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell
+    register_exports(app.server)  # desk: /desk/export.csv|xlsx (one line, desk's route)
     return app

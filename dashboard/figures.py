@@ -33,7 +33,7 @@ class BarRow(Protocol):
 
 
 class Point(Protocol):
-    period_label: str
+    period: str
     start: date
     value: float | None
     target: float | None
@@ -119,7 +119,7 @@ def trend(
     if not any(point.value is not None for point in points):
         return empty(title, lang)
     number = _number_format(decimals)
-    labels = [point.period_label for point in points]
+    labels = [point.period for point in points]
     figure = go.Figure(
         go.Scatter(
             x=labels,

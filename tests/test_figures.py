@@ -22,7 +22,7 @@ class Row:
 
 @dataclass
 class Point:
-    period_label: str
+    period: str
     start: date
     value: float | None
     target: float | None = None

@@ -1,0 +1,100 @@
+"""The Flask route behind the desktop's export buttons: `/desk/export.csv` and `/desk/export.xlsx`
+take the same query string as the list page and stream the whole list with its filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, abort, request, stream_with_context
+
+from dashboard.data import current_settings, read_model
+from dashboard.desk import numbers
+from dashboard.desk.listing import DEFAULT_KPI
+from dashboard.desk.period_text import describe
+from dashboard.desk.tables import COLUMNS
+from dashboard.desk.texts import t
+from dashboard.exports import Column, csv_stream, iter_rows, xlsx_stream
+from dashboard.url import Filters, ListState, parse_filters, parse_list
+from ioc.formatting import LOCAL_TZ, format_datetime
+from ioc.kpi.periods import local_today
+
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# the file carries codes next to names (a code is what another system joins on)
+CODE_COLUMNS = {
+    "procedure_name": "procedure_code",
+    "department_name": "department_code",
+    "org_unit_name": "org_unit_code",
+}
+
+
+def file_columns(dataset: str, lang: str) -> list[Column]:
+    columns: list[Column] = []
+    for key, _sort, vi, en in COLUMNS[dataset]:
+        if key in CODE_COLUMNS:
+            columns.append(Column(CODE_COLUMNS[key], ("Mã " + vi.lower()) if lang == "vi" else f"{en} code"))
+        columns.append(Column(key, en if lang == "en" else vi))
+    return columns
+
+
+def file_header(
+    rm: Any, kpi: Any, filters: Filters, listing: ListState, province: str
+) -> list[tuple[str, str]]:
+    lang = filters.lang
+    area = numbers.area_of(filters, province)
+    header = [
+        (t("kpi", lang), kpi.name.en if lang == "en" else kpi.name.vi),
+        (t("period", lang), f"{describe(filters.period, lang)} ({filters.period})"),
+        (
+            t("area", lang),
+            f"{rm.area_name(area) or ''} ({area})",
+        ),
+    ]
+    header += [(t(name, lang), value) for name, value in filters.row_filters().items()]
+    if listing.part != "value":
+        header.append((t(listing.part, lang), kpi.id))
+    header.append(
+        ("Sắp xếp" if lang == "vi" else "Sorted by", listing.sort + (" ↓" if listing.descending else " ↑"))
+    )
+    header.append(("Xuất lúc" if lang == "vi" else "Exported at", format_datetime(datetime.now(LOCAL_TZ))))
+    return header
+
+
+def export(fmt: str) -> Response:
+    if fmt not in MIMETYPES:
+        abort(404)
+    filters = parse_filters(request.args.to_dict(), local_today())
+    listing = parse_list(request.args.to_dict(), default_kpi=DEFAULT_KPI)
+    rm = read_model()
+    if listing.kpi not in rm.library:
+        abort(404)
+    kpi = rm.library.get(listing.kpi)
+    dataset = kpi.dataset or "dossier"
+    if dataset not in COLUMNS:
+        abort(404)
+    province = current_settings().province.code
+    rows = iter_rows(
+        rm,
+        listing.kpi,
+        area=numbers.area_of(filters, province),
+        period=filters.period,
+        part=listing.part,
+        filters=numbers.list_filters(filters, dataset),
+        sort=listing.sort,
+        descending=listing.descending,
+    )
+    header = file_header(rm, kpi, filters, listing, province)
+    stream = (csv_stream if fmt == "csv" else xlsx_stream)(header, file_columns(dataset, filters.lang), rows)
+    name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")
+    return Response(
+        stream_with_context(stream),
+        mimetype=MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Accel-Buffering": "no"},
+    )
+
+
+def register(server: Flask) -> None:
+    server.add_url_rule("/desk/export.<fmt>", "desk_export", export)

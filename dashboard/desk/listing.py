@@ -1,0 +1,126 @@
+"""The list behind a number: keyset-paged, sorted and filtered in SQL by the read model; exportable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from dashboard.desk import numbers
+from dashboard.desk.links import PAGES, export_href, kpi_href
+from dashboard.desk.parts import explain_button
+from dashboard.desk.period_text import describe
+from dashboard.desk.tables import rows_table
+from dashboard.desk.texts import t
+from dashboard.url import Filters, ListState, to_search
+from ioc.formatting import format_number
+
+PAGE_SIZE = 50
+DEFAULT_KPI = "dossiers_open_overdue"
+
+
+def filter_summary(rm: Any, filters: Filters, province: str) -> str:
+    lang = filters.lang
+    parts = [describe(filters.period, lang), rm.area_name(numbers.area_of(filters, province)) or province]
+    parts += [f"{t(name, lang)}: {value}" for name, value in filters.row_filters().items()]
+    return " · ".join(parts)
+
+
+def view(
+    rm: Any, filters: Filters, province: str, *, listing: ListState, page_number: int = 1
+) -> list[Component]:
+    lang = filters.lang
+    if listing.kpi not in rm.library:
+        return [dbc.Alert(f"{t('kpi', lang)} {listing.kpi!r}: {t('no_data', lang)}", color="warning")]
+    kpi = rm.library.get(listing.kpi)
+    dataset = kpi.dataset or "dossier"
+    page = rm.rows(
+        listing.kpi,
+        area=numbers.area_of(filters, province),
+        period=filters.period,
+        part=listing.part,
+        filters=numbers.list_filters(filters, dataset),
+        after=listing.after,
+        limit=PAGE_SIZE,
+        sort=listing.sort,
+        descending=listing.descending,
+        with_total=listing.after is None,
+    )
+    pager = []
+    if listing.after:
+        first = ListState(
+            kpi=listing.kpi, part=listing.part, sort=listing.sort, descending=listing.descending
+        )
+        pager.append(
+            dcc.Link(
+                "« " + t("first_page", lang),
+                href=PAGES["list"] + to_search(filters, first),
+                className="btn btn-outline-secondary btn-sm me-2",
+            )
+        )
+    if page.next_after:
+        following = ListState(
+            kpi=listing.kpi,
+            part=listing.part,
+            sort=listing.sort,
+            descending=listing.descending,
+            after=page.next_after,
+        )
+        pager.append(
+            dcc.Link(
+                t("next_page", lang) + " »",
+                href=PAGES["list"] + to_search(filters, following, page=str(page_number + 1)),
+                className="btn btn-outline-primary btn-sm me-2",
+                id="desk-next-page",
+            )
+        )
+    total = f" · {format_number(page.total)} {t('rows', lang).lower()}" if page.total is not None else ""
+    return [
+        html.Div(
+            [
+                html.H3(
+                    [
+                        dcc.Link(
+                            kpi.name.en if lang == "en" else kpi.name.vi, href=kpi_href(kpi.id, filters)
+                        ),
+                        " ",
+                        explain_button(kpi.id, lang),
+                    ],
+                    className="h5",
+                ),
+                html.P(
+                    filter_summary(rm, filters, province) + total,
+                    className="text-muted mb-2",
+                    id="desk-list-summary",
+                ),
+                html.Div(
+                    [
+                        html.A(
+                            t("export_csv", lang),
+                            href=export_href("csv", filters, listing),
+                            className="btn btn-success btn-sm me-2",
+                            id="desk-export-csv",
+                            download="",
+                        ),
+                        html.A(
+                            t("export_xlsx", lang),
+                            href=export_href("xlsx", filters, listing),
+                            className="btn btn-success btn-sm me-2",
+                            id="desk-export-xlsx",
+                            download="",
+                        ),
+                        html.Span(
+                            f"{t('page', lang)} {page_number}",
+                            className="ms-2 text-muted",
+                            id="desk-page-number",
+                        ),
+                    ],
+                    className="mb-2",
+                ),
+            ]
+        ),
+        rows_table(page, filters, listing),
+        html.Div(pager, className="mt-2"),
+    ]

@@ -1,0 +1,72 @@
+"""Draw a desktop page from its URL: filters parsed, read model asked, frame around the content.
+
+Importing this module registers the desktop's shared callbacks (filter bar, lineage panel, drill-down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from dash import html
+from dash.development.base_component import Component
+
+from dashboard.data import current_settings, read_model
+from dashboard.desk import drill, lineage  # noqa: F401  (callbacks)
+from dashboard.desk.filter_bar import FilterOptions, options
+from dashboard.desk.frame import frame
+from dashboard.desk.texts import t
+from dashboard.url import Filters, parse_filters
+from ioc.kpi.periods import local_today
+
+Build = Callable[[Any, Filters, str], Component | Sequence[Component]]
+
+
+def filter_options(rm: Any, filters: Filters, province: str, lang: str) -> FilterOptions:
+    name = rm.area_name(province) or province
+    areas = [{"label": f"{t('whole_province', lang)} ({name})", "value": province}]
+    areas += options([a for a in rm.areas(province) if not getattr(a, "merged_into", None)], indent=1)
+    if filters.area and filters.area not in {a["value"] for a in areas}:
+        areas.append({"label": rm.area_name(filters.area) or filters.area, "value": filters.area})
+    return FilterOptions(
+        areas=areas,
+        departments=options(rm.departments()),
+        procedures=options(rm.procedures(filters.department)),
+    )
+
+
+def page(
+    name: str,
+    query: Mapping[str, Any],
+    build: Build,
+    *,
+    fields: Sequence[str] | None = (),
+    title: str | None = None,
+    path: str | None = None,
+    extra: Mapping[str, str | None] | None = None,
+) -> html.Div:
+    filters = parse_filters(query, local_today())
+    rm = read_model()
+    province = current_settings().province.code
+    choices = filter_options(rm, filters, province, filters.lang) if fields is not None else None
+    body = build(rm, filters, province)
+    return frame(
+        name,
+        filters,
+        body,
+        title=title or t(name, filters.lang),
+        choices=choices,
+        fields=fields or (),
+        path=path,
+        extra=dict(extra or {}),
+    )
+
+
+def kpi_title(kpi_id: str, query: Mapping[str, Any]) -> str:
+    """A KPI page's title in the page's language (its id when the KPI is unknown)."""
+    lang = parse_filters(query, local_today()).lang
+    library = read_model().library
+    if kpi_id not in library:
+        return kpi_id
+    name = library.get(kpi_id).name
+    return name.en if lang == "en" else name.vi

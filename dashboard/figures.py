@@ -194,8 +194,9 @@ def trajectory(
     unit: str = "",
     decimals: int = 0,
     lang: str = "vi",
+    baseline: float = 0.0,
 ) -> go.Figure:
-    """Cumulative progress against the straight line from 0 on `start` to `target` on `end`."""
+    """Cumulative progress against the straight line from `baseline` on `start` to `target` on `end`."""
     known = [(day, value) for day, value in actual if value is not None]
     if not known:
         return empty(title, lang)
@@ -203,7 +204,7 @@ def trajectory(
     figure = go.Figure(layout={"template": TEMPLATE, "title": title})
     figure.add_scatter(
         x=[start, end],
-        y=[0, target],
+        y=[baseline, target],
         mode="lines",
         name="Tiến độ chỉ tiêu" if lang == "vi" else "Target pace",
         line={"color": TARGET_COLOUR, "dash": "dash"},

@@ -10,7 +10,7 @@ from flask import Flask, Response, abort, request, stream_with_context
 
 from dashboard.data import current_settings, read_model
 from dashboard.desk import numbers
-from dashboard.desk.listing import DEFAULT_KPI
+from dashboard.desk.listing import DEFAULT_KPI, filter_names
 from dashboard.desk.period_text import describe
 from dashboard.desk.tables import COLUMNS
 from dashboard.desk.texts import t
@@ -53,7 +53,10 @@ def file_header(
             f"{rm.area_name(area) or ''} ({area})",
         ),
     ]
-    header += [(t(name, lang), value) for name, value in filters.row_filters().items()]
+    header += [
+        (t(name, lang), f"{filter_names(rm, name, filters).get(value, value)} ({value})")
+        for name, value in filters.row_filters().items()
+    ]
     if listing.part != "value":
         header.append((t(listing.part, lang), kpi.id))
     header.append(

@@ -16,15 +16,31 @@ from dashboard.desk.tables import rows_table
 from dashboard.desk.texts import t
 from dashboard.url import Filters, ListState, to_search
 from ioc.formatting import format_number
+from ioc.kpi.datasets import CATEGORY_LABELS, CHANNEL_LABELS
 
 PAGE_SIZE = 50
 DEFAULT_KPI = "dossiers_open_overdue"
 
 
+ROW_UNITS = {"dossier": ("hồ sơ", "dossiers"), "incident": ("vụ việc", "incidents")}
+
+
+def filter_names(rm: Any, name: str, filters: Filters) -> dict[str, str]:
+    if name == "department":
+        return {o.code: o.name for o in rm.departments()}
+    if name == "procedure":
+        return {o.code: o.name for o in rm.procedures(filters.department)}
+    if name == "channel":
+        return {k: v for k, v in CHANNEL_LABELS.items()}
+    return dict(CATEGORY_LABELS)
+
+
 def filter_summary(rm: Any, filters: Filters, province: str) -> str:
+    """'Tháng 10/2026 · Đắk Lắk · Đơn vị: Sở Tư pháp' (names, not codes)."""
     lang = filters.lang
     parts = [describe(filters.period, lang), rm.area_name(numbers.area_of(filters, province)) or province]
-    parts += [f"{t(name, lang)}: {value}" for name, value in filters.row_filters().items()]
+    for name, value in filters.row_filters().items():
+        parts.append(f"{t(name, lang)}: {filter_names(rm, name, filters).get(value, value)}")
     return " · ".join(parts)
 
 
@@ -76,7 +92,8 @@ def view(
                 id="desk-next-page",
             )
         )
-    total = f" · {format_number(page.total)} {t('rows', lang).lower()}" if page.total is not None else ""
+    unit = ROW_UNITS.get(dataset, ("", ""))[lang == "en"]
+    total = f"{format_number(page.total)} {unit}" if page.total is not None else ""
     return [
         html.Div(
             [
@@ -91,7 +108,11 @@ def view(
                     className="h5",
                 ),
                 html.P(
-                    filter_summary(rm, filters, province) + total,
+                    [
+                        filter_summary(rm, filters, province),
+                        " · " if total else "",
+                        html.Span(total, id="desk-list-total"),
+                    ],
                     className="text-muted mb-2",
                     id="desk-list-summary",
                 ),

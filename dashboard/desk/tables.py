@@ -40,6 +40,22 @@ COLUMNS: dict[str, tuple[tuple[str, str | None, str, str], ...]] = {
 }
 
 
+# TrangThaiHoSo (DVCQG) 1–10
+DOSSIER_STATUS = {
+    1: ("Mới đăng ký", "Registered"),
+    2: ("Được tiếp nhận", "Accepted"),
+    3: ("Không được tiếp nhận", "Rejected at intake"),
+    4: ("Đang xử lý", "In progress"),
+    5: ("Yêu cầu bổ sung giấy tờ", "Supplement requested"),
+    6: ("Yêu cầu nghĩa vụ tài chính", "Payment requested"),
+    7: ("Công dân rút hồ sơ", "Withdrawn"),
+    8: ("Dừng xử lý", "Stopped"),
+    9: ("Đã xử lý xong", "Processed"),
+    10: ("Đã trả kết quả", "Result returned"),
+}
+INCIDENT_STATUS = {"open": ("Đang mở", "Open"), "closed": ("Đã đóng", "Closed")}
+
+
 def header_label(dataset: str, key: str, lang: str) -> str:
     for name, _sort, vi, en in COLUMNS.get(dataset, ()):
         if name == key:
@@ -50,6 +66,9 @@ def header_label(dataset: str, key: str, lang: str) -> str:
 def display(column: str, value: Any, lang: str) -> str:
     if column == "channel" and value in CHANNEL_LABELS:
         return CHANNELS_EN[value] if lang == "en" else CHANNEL_LABELS[value]
+    if column == "status" and (value in DOSSIER_STATUS or value in INCIDENT_STATUS):
+        vi, en = DOSSIER_STATUS.get(value) or INCIDENT_STATUS[value]
+        return en if lang == "en" else vi
     if column == "category" and value in CATEGORY_LABELS:
         return CATEGORIES_EN.get(value, value) if lang == "en" else CATEGORY_LABELS[value]
     return cell(value)

@@ -31,7 +31,9 @@ def _month_ends(year: int, last: date) -> list[str]:
     return [month(year, m).label for m in range(1, last.month + 1)] if last.year == year else []
 
 
-def compute(rm: Any, kpi_id: str, area: str, period: str, today: date) -> tuple[Trajectory, list] | None:
+def compute(
+    rm: Any, kpi_id: str, area: str, period: str, today: date
+) -> tuple[Trajectory, list[Any], float] | None:
     """The trajectory for the year of `period`, measured on its last day (or today), with the
     monthly points of the year so far; None when the KPI has no annual target or no value yet."""
     if kpi_id not in TRAJECTORIES:
@@ -54,7 +56,7 @@ def compute(rm: Any, kpi_id: str, area: str, period: str, today: date) -> tuple[
     result = trajectory(
         actual, target, start=date(year, 1, 1), end=date(year + 1, 1, 1), on=last_day, baseline=baseline
     )
-    return result, list(points)
+    return result, list(points), baseline
 
 
 def panel(rm: Any, kpi_id: str, area: str, period: str, lang: str, today: date) -> Component:
@@ -62,7 +64,7 @@ def panel(rm: Any, kpi_id: str, area: str, period: str, lang: str, today: date) 
     kpi = rm.library.get(kpi_id)
     if found is None:
         return html.P(t("no_data", lang), className="text-muted")
-    result, points = found
+    result, points, baseline = found
     unit = kpi.unit.en if lang == "en" else kpi.unit.vi
     colour = "success" if result.on_track or result.reached else "danger"
     year = points[-1].start.year if points else today.year
@@ -85,6 +87,7 @@ def panel(rm: Any, kpi_id: str, area: str, period: str, lang: str, today: date) 
         unit=unit,
         decimals=kpi.decimals,
         lang=lang,
+        baseline=baseline,
     )
     return html.Div(
         [

@@ -79,16 +79,7 @@ def export(fmt: str) -> Response:
     if dataset not in COLUMNS:
         abort(404)
     province = current_settings().province.code
-    rows = iter_rows(
-        rm,
-        listing.kpi,
-        area=numbers.area_of(filters, province),
-        period=filters.period,
-        part=listing.part,
-        filters=numbers.list_filters(filters, dataset),
-        sort=listing.sort,
-        descending=listing.descending,
-    )
+    rows = iter_rows(rm, listing.kpi, **numbers.rows_query(filters, listing, province, dataset))
     header = file_header(rm, kpi, filters, listing, province)
     stream = (csv_stream if fmt == "csv" else xlsx_stream)(header, file_columns(dataset, filters.lang), rows)
     name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")

@@ -54,14 +54,9 @@ def view(
     dataset = kpi.dataset or "dossier"
     page = rm.rows(
         listing.kpi,
-        area=numbers.area_of(filters, province),
-        period=filters.period,
-        part=listing.part,
-        filters=numbers.list_filters(filters, dataset),
+        **numbers.rows_query(filters, listing, province, dataset),
         after=listing.after,
         limit=PAGE_SIZE,
-        sort=listing.sort,
-        descending=listing.descending,
         with_total=listing.after is None,
     )
     pager = []

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from dashboard.url import ROW_FILTERS, Filters
+from dashboard.url import ROW_FILTERS, Filters, ListState
 from ioc.kpi.periods import compare_period, current, parse_period
 
 # the columns of the read model's lists that each desktop filter narrows
@@ -92,3 +92,15 @@ def grain_end(rm: Any, kpi_id: str, filters: Filters) -> str:
     """The last period of the KPI's own grain inside the filtered period (where a trend ends)."""
     period = parse_period(filters.period)
     return current(rm.library.get(kpi_id).grain, period.end - timedelta(days=1)).label
+
+
+def rows_query(filters: Filters, listing: ListState, province: str, dataset: str) -> dict[str, Any]:
+    """The arguments of `ReadModel.rows` for a list (page and cursor aside)."""
+    return {
+        "area": area_of(filters, province),
+        "period": filters.period,
+        "part": listing.part,
+        "filters": list_filters(filters, dataset),
+        "sort": listing.sort,
+        "descending": listing.descending,
+    }

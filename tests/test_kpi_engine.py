@@ -31,7 +31,7 @@ from ioc.kpi.engine import KpiQueryError, compute
 from ioc.kpi.periods import LOCAL_TZ
 from ioc.kpi.selection import selection
 from ioc.load import load_batch
-from ioc.models import Department, Dossier, Incident, IndicatorObservation, OrgUnit, Procedure
+from ioc.models import ConnectorRun, Department, Dossier, Incident, IndicatorObservation, OrgUnit, Procedure
 from ioc.workdays import WorkCalendar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -697,3 +697,19 @@ def test_the_configured_time_zone_decides_the_local_day(dossiers: Engine, librar
     with dossiers.connect() as connection:
         sel = selection(connection, library, "dossiers_received", "2026-11", "66", zone="UTC")
         assert list(connection.execute(sel.select(sel.table.c.code))) == []
+
+
+def test_the_data_is_as_of_its_last_successful_run(dossiers: Engine, library: KpiLibrary) -> None:
+    """One freshness rule (ioc.freshness): a connector run that loaded the dataset says how far it goes."""
+    finished = at("2026-10-31", "18:00")
+    with dossiers.begin() as connection:
+        connection.execute(
+            insert(ConnectorRun.__table__),
+            [{"source": "dvc", "connector": "dossiers", "started_at": finished - timedelta(minutes=5),
+              "finished_at": finished, "status": "success"}],
+        )  # fmt: skip
+    later = at("2026-12-10", "09:00")
+    result = compute(dossiers, library, "dossiers_received", "2026-10", "66", now=later)
+    assert result.value == 8 and result.data_as_of == finished
+    november = compute(dossiers, library, "dossiers_received", "2026-11", "66", now=later)
+    assert november.value is None  # the rows' updated_at is today, but no run loaded November yet

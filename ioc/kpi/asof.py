@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ioc import freshness
 from ioc.kpi.context import Context
 from ioc.kpi.datasets import DATASETS
 from ioc.kpi.periods import Period
@@ -14,11 +15,17 @@ from ioc.models import IndicatorObservation
 
 
 def dataset_as_of(ctx: Context, name: str) -> datetime | None:
-    """The newest change in a fact dataset (from the rollup state when rollups are used)."""
+    """When a fact dataset's data is as of: the one freshness rule (`ioc.freshness`, from
+    `connector_run`); for data that no connector run loaded (tests, a direct SQL load) the rollup
+    state, else the newest change in the table."""
     if name not in ctx.as_of_cache:
         dataset = DATASETS[name]
+        by_runs = freshness.dataset_freshness(freshness.source_runs(ctx.connection))
+        known = by_runs.get(dataset.table.name)
         state = ctx.dataset_state(name)
-        if state.built and ctx.use_rollups:
+        if known is not None and known.data_as_of is not None:
+            ctx.as_of_cache[name] = known.data_as_of
+        elif state.built and ctx.use_rollups:
             ctx.as_of_cache[name] = state.data_as_of
         else:
             query = select(func.max(dataset.table.c[dataset.freshness_column]))

@@ -643,6 +643,8 @@ def test_an_old_units_code_gives_its_own_history_not_the_province(
     with old_units.connect() as connection:
         sel = selection(connection, library, "dossiers_received", "2025-06", "66901")
         assert list(connection.execute(sel.select(sel.table.c.code))) == [("e1",)]
+        gone = selection(connection, library, "dossiers_received", "2026-10", "66901")
+        assert list(connection.execute(gone.select(gone.table.c.code))) == []
 
 
 def test_a_breakdown_by_area_counts_each_dossier_once(old_units: Engine, library: KpiLibrary) -> None:
@@ -679,6 +681,9 @@ def test_a_snapshot_kpi_for_a_future_period_is_not_todays_value(
     assert december.value is None and december.previous == 2
     assert compute(dossiers, library, "dossiers_due_soon", "2026-12", "66", now=now).value is None
     assert compute(dossiers, library, "dossiers_received", "2026-12", "66", now=now).value is None
+    with dossiers.connect() as connection:  # and no rows stand behind "no data"
+        sel = selection(connection, library, "dossiers_open_overdue", "2026-12", "66", now=now)
+        assert list(connection.execute(sel.select(sel.table.c.code))) == []
     # as_of before the period: the snapshot would be measured before the period began
     early = compute(dossiers, library, "dossiers_open_overdue", "2026-11", "66", as_of=at("2026-10-20"))
     assert early.value is None

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, Select, Table, and_, select
+from sqlalchemy import Connection, FromClause, Select, Table, and_, false, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.areas import in_area
+from ioc.kpi.asof import beyond_data
 from ioc.kpi.conditions import filter_conditions, window_conditions
 from ioc.kpi.context import KpiQueryError
 from ioc.kpi.datasets import DATASETS, Dataset, Frame
@@ -96,6 +97,9 @@ def selection(
         *filter_conditions(frame, measure, moment),
         *in_area(ctx, frame.table.c[dataset.area_column]),
     ]
+    merged = ctx.merged_on is not None and current.start >= ctx.merged_on
+    if merged or beyond_data(ctx, kpi, current):
+        conditions = [false()]  # the number is "no data": no rows stand behind it
     return Selection(
         kpi_id=kpi.id,
         part=name,

@@ -87,6 +87,13 @@ class CalendarConfig(_Strict):
         default=(), description="Compensatory working days (ngày làm bù) the `holidays` package does not know"
     )
 
+    @model_validator(mode="after")
+    def _off_or_working(self) -> CalendarConfig:
+        both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
+        if both:
+            raise ValueError(f"{', '.join(both)} listed both in extra_days_off and in extra_working_days")
+        return self
+
 
 class Schedule(_Strict):
     """When a source runs: exactly one of `cron` (crontab syntax) or `every` (duration)."""

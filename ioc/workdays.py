@@ -57,17 +57,12 @@ class WorkCalendar:
     @classmethod
     def from_config(cls, config: CalendarConfig, years: Iterable[int]) -> WorkCalendar:
         years = list(years)
-        days_off = frozenset(date.fromisoformat(d) for d in config.extra_days_off)
-        working = frozenset(date.fromisoformat(d) for d in config.extra_working_days)
-        if days_off & working:
-            both = ", ".join(sorted(d.isoformat() for d in days_off & working))
-            raise ValueError(f"calendar: {both} listed both in extra_days_off and extra_working_days")
         return cls(
             first_year=min(years),
             last_year=max(years),
             country=config.country,
-            extra_days_off=days_off,
-            extra_working_days=working,
+            extra_days_off=frozenset(date.fromisoformat(d) for d in config.extra_days_off),
+            extra_working_days=frozenset(date.fromisoformat(d) for d in config.extra_working_days),
         )
 
     @cached_property

@@ -82,10 +82,8 @@ def test_config_days_off_and_working_days() -> None:
     assert calendar.deadline(date(2026, 10, 22), 2) == date(2026, 10, 24)  # 23, 24
     alias = CalendarConfig.model_validate({"extra_holidays": ["2026-10-20"]})  # the old key still works
     assert alias.extra_days_off == ("2026-10-20",)
-    with pytest.raises(ValueError, match="2026-10-20"):
-        WorkCalendar.from_config(
-            CalendarConfig(extra_days_off=("2026-10-20",), extra_working_days=("2026-10-20",)), [2026]
-        )
+    with pytest.raises(ValueError, match="2026-10-20 listed both"):
+        CalendarConfig(extra_days_off=("2026-10-20",), extra_working_days=("2026-10-20",))
 
 
 # ------------------------------------------------------------------------------------- in Postgres

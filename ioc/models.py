@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Column `info` of instants that have already happened when a source reports them (received,
@@ -262,6 +262,52 @@ class RejectedRow(Base):
     __table_args__ = (
         Index(None, "run_id"),
         Index("uq_rejected_row_key", "source", "fingerprint", unique=True),
+    )
+
+
+class WallHeartbeat(Base):
+    """The last time each wall screen asked for its data: what it showed and its last error."""
+
+    __tablename__ = "wall_heartbeat"
+    screen_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    seen_at: Mapped[datetime]
+    scene: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(Text, comment="data version the screen was sent")
+    error: Mapped[str | None] = mapped_column(Text, comment="the page's last error (e.g. connection lost)")
+
+
+class WallOverride(Base):
+    """An operator's pin of a scene, or a topic put on chosen screens, until a time or release."""
+
+    __tablename__ = "wall_override"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    screens: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    kind: Mapped[str] = mapped_column(Text)
+    scene: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    until: Mapped[datetime | None] = mapped_column(comment="null: until released")
+    released_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("kind in ('scene','topic')", name="kind"),
+        CheckConstraint("(kind = 'scene') = (scene is not null)", name="scene_given"),
+    )
+
+
+class WallAlert(Base):
+    """An alert shown on every screen's alert strip until an operator acknowledges it."""
+
+    __tablename__ = "wall_alert"
+    key: Mapped[str] = mapped_column(Text, primary_key=True, comment="what it is about, e.g. kpi:<id>:<area>")
+    kind: Mapped[str] = mapped_column(Text, comment="kpi_red, source_failed, incident")
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    acknowledged_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_wall_alert_open", "raised_at", postgresql_where=text("acknowledged_at is null")),
     )
 
 

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ioc.config import Settings, load_settings
 from ioc.database import Database, make_engine, temporary_database
 from ioc.migrate import upgrade
 from ioc.runner import run_source
+from ioc.wall import state
 
 pytestmark = pytest.mark.slow
 
@@ -309,3 +310,112 @@ def test_screen_data_is_computed_once_per_data_version(server: RestartableServer
         k: v["hash"] for k, v in again["tiles"].items()
     }
     assert datetime.fromtimestamp(again["t"] / 1000, UTC) >= datetime.fromtimestamp(first["t"] / 1000, UTC)
+
+
+def _scene(page: Any) -> str:
+    return str(page.eval_on_selector(".wall-root", "e => e.dataset.scene"))
+
+
+def _scenes_during(pages: list[Any], seconds: float) -> list[set[str]]:
+    seen: list[set[str]] = [set() for _ in pages]
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        for index, page in enumerate(pages):
+            seen[index].add(_scene(page))
+        time.sleep(0.25)
+    return seen
+
+
+def test_a_pin_reaches_the_chosen_screens_only_and_ends(
+    browser: Any, server: RestartableServer, wall_env
+) -> None:
+    _, engine = wall_env
+    chosen = _open(browser, f"{server.url}/wall/ops-1")
+    other = _open(browser, f"{server.url}/wall/ops-3")
+    control = browser.new_page(viewport={"width": 1600, "height": 1000})
+    control.goto(f"{server.url}/wall/control")
+    control.wait_for_selector(".wall-ctl-screen", timeout=60_000)
+    control.get_by_label("ops-1 · Dịch vụ công trực tuyến").check()
+    control.get_by_label("Ghim một cảnh").check()
+    control.select_option("#wall-ctl-scene", "chi-tiet")
+    control.click("#wall-ctl-apply")
+    control.wait_for_selector("#wall-ctl-message:has-text('Đã đưa lên 1 màn hình')")
+    chosen.wait_for_function(
+        "() => document.querySelector('.wall-root').dataset.scene === 'chi-tiet'", timeout=15_000
+    )
+    pinned, free = _scenes_during([chosen, other], 8)  # longer than a scene (6 s here)
+    assert pinned == {"chi-tiet"}
+    assert free == {"tong-quan", "chi-tiet"}
+    control.click("button:has-text('Gỡ')")  # released by the operator
+    chosen.wait_for_function(
+        "() => document.querySelector('.wall-root').dataset.scene === 'tong-quan'", timeout=15_000
+    )
+    # a topic for a few seconds: shown on the chosen screen only, then gone by itself
+    with engine.begin() as connection:
+        state.add_override(
+            connection,
+            ["ops-1"],
+            topic={"kind": "notice", "text": "Diễn tập phòng cháy lúc 15:00"},
+            until=datetime.now(UTC) + timedelta(seconds=9),
+        )
+    chosen.wait_for_selector(".wall-root[data-scene='topic'] .wall-topic.is-active", timeout=15_000)
+    assert "Diễn tập phòng cháy" in chosen.locator(".wall-topic").inner_text()
+    assert _scene(other) != "topic"
+    chosen.wait_for_function(
+        "() => document.querySelector('.wall-root').dataset.scene !== 'topic'", timeout=20_000
+    )
+    control.close()
+    for page in (chosen, other):
+        page.context.close()
+
+
+def test_a_frozen_screen_shows_late_on_the_control_page(browser: Any, server: RestartableServer) -> None:
+    screen = _open(browser, f"{server.url}/wall/ops-2")
+    control = browser.new_page(viewport={"width": 1600, "height": 1000})
+    control.goto(f"{server.url}/wall/control")
+    card = "[data-screen='ops-2'].wall-ctl-screen"
+    control.wait_for_selector(f"{card}[data-status='live']", timeout=30_000)
+    session = screen.context.new_cdp_session(screen)
+    session.send("Debugger.enable")
+    session.send("Debugger.pause")  # the page's JavaScript stops, as in a hung kiosk browser
+    control.wait_for_selector(f"{card}[data-status='late']", timeout=30_000)  # late_after is 12 s here
+    assert "Chậm" in control.locator(card).inner_text()
+    control.screenshot(path=str(SHOTS / "control-late.png"), full_page=True)
+    session.send("Debugger.resume")
+    control.wait_for_selector(f"{card}[data-status='live']", timeout=30_000)
+    screen.context.close()
+    control.close()
+
+
+def test_an_alert_shows_on_every_screen_until_acknowledged(
+    browser: Any, server: RestartableServer, wall_env
+) -> None:
+    _, engine = wall_env
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE wall_alert SET acknowledged_at = now()"))
+        connection.execute(
+            text(
+                "INSERT INTO incident (source, external_id, category, reported_at, status, severity) "
+                "VALUES ('demo', 'ATTT-TEST-1', 'infosec', now(), 'open', 3)"
+            )
+        )
+        connection.execute(  # a load ends: the data version moves, screens look again
+            text(
+                "INSERT INTO connector_run (source, connector, started_at, finished_at, status) "
+                "VALUES ('demo', 'demo', now(), now(), 'success')"
+            )
+        )
+    pages = [_open(browser, f"{server.url}/wall/{screen}") for screen in ("ops-1", "ops-7", "mon-3")]
+    for page in pages:
+        page.wait_for_selector(".wall-alerts .wall-alert--incident", timeout=20_000)
+        assert "Sự cố nghiêm trọng: An toàn thông tin" in page.locator(".wall-alerts").inner_text()
+    pages[1].screenshot(path=str(SHOTS / "alert-strip.png"))
+    control = browser.new_page(viewport={"width": 1600, "height": 1000})
+    control.goto(f"{server.url}/wall/control")
+    control.wait_for_selector(".wall-ctl-alert", timeout=30_000)
+    control.click("#wall-ctl-ack-all")
+    control.wait_for_selector("text=Không có cảnh báo đang mở.", timeout=15_000)
+    for page in pages:
+        page.wait_for_function("() => !document.querySelector('.wall-alerts .wall-alert')", timeout=20_000)
+        page.context.close()
+    control.close()

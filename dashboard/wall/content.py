@@ -81,11 +81,8 @@ def _classes(kind: str, fresh: Any | None, alert: str | None) -> str:
 
 
 def _alert_of(fresh: Any | None, wall: WallConfig, title: str) -> str | None:
-    if fresh is None:
-        return None
-    if wall.alerts.source_failed and fresh.freshness == "failed":
-        return f"Lỗi nguồn dữ liệu: {title}"
-    if wall.alerts.kpi_red and getattr(fresh, "status", "none") == "red" and fresh.value is not None:
+    """A KPI tile in red is an alert (a failed source is raised once per source, in control.py)."""
+    if wall.alerts.kpi_red and fresh is not None and fresh.status == "red" and fresh.value is not None:
         return f"Không đạt chỉ tiêu: {title}"
     return None
 

@@ -38,13 +38,16 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin || url.pathname === "/wall/time" || url.pathname === "/wall/sw.js") { return; }
-  if (request.method === "POST" && url.pathname.endsWith("/_dash-update-component")) {
-    event.respondWith(request.clone().text().then(function (body) {
+  if (url.pathname === "/wall/control" || (request.method !== "GET" && request.method !== "POST")) { return; }
+  event.respondWith((async function () {
+    var client = event.clientId ? await self.clients.get(event.clientId) : null;
+    if (client && new URL(client.url).pathname === "/wall/control") { return fetch(request); }  /* operators: live only */
+    if (request.method === "POST") {
+      if (!url.pathname.endsWith("/_dash-update-component")) { return fetch(request); }
+      var body = await request.clone().text();
       return networkFirst(request, new Request(url.origin + "/wall/__post/" + hash(body)));
-    }));
-    return;
-  }
-  if (request.method !== "GET") { return; }
-  var key = url.pathname.indexOf("/wall/data/") === 0 ? new Request(url.origin + url.pathname) : request;
-  event.respondWith(networkFirst(request, key));
+    }
+    var key = url.pathname.indexOf("/wall/data/") === 0 ? new Request(url.origin + url.pathname) : request;
+    return networkFirst(request, key);
+  })());
 });

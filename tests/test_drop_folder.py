@@ -225,6 +225,22 @@ def test_reasons_never_quote_the_file(db: Engine, settings: Settings, folder: Pa
     assert SECRET not in said and "S3cr3t" not in said and "TOKEN" not in said
 
 
+def test_a_nul_row_file_then_a_good_file_through_the_runner(db: Engine, tmp_path: Path) -> None:
+    """One NUL in one CSV row used to fail the run and block every later file of the folder for ever."""
+    settings = settings_with_source(tmp_path, "motcua", "dossiers", {"settle_seconds": 0})
+    folder = settings.drop_dir / "motcua"
+    folder.mkdir(parents=True)
+    nul = csv_text(2).replace("Sở Xây dựng", "Sở\x00Xây dựng", 1)
+    (folder / "a_nul.csv").write_text(nul, encoding="utf-8")
+    os.utime(folder / "a_nul.csv", (1, 1))
+    (folder / "b_good.csv").write_text(csv_text(1, start=7), encoding="utf-8")
+    summary = run_source(db, settings, "motcua")
+    assert summary.status == "partial" and summary.rows_rejected >= 1
+    codes = {r["code"] for r in rows(db, "SELECT code FROM dossier")}
+    assert "H-7" in codes and "H-1" in codes  # the good file, and the good row of the bad file
+    assert not [p for p in folder.iterdir() if p.is_file()]
+
+
 def test_a_database_refusal_thrown_back_fails_that_file_and_the_next_one_loads(folder: Path) -> None:
     """What the runner does when the database refuses a batch: the file fails, the loop goes on."""
     (folder / "a.csv").write_text("x\n1\n", encoding="utf-8")
@@ -283,3 +299,13 @@ def test_keep_files_and_limits_are_validated() -> None:
         DropOptions(keep_files="forever")
     with pytest.raises(ValidationError):
         DropOptions(max_rows=0)
+
+
+def test_a_file_gone_between_listing_and_reading_is_skipped(folder: Path) -> None:
+    from connectors.drop import _read_one
+
+    def batches(drop):  # type: ignore[no-untyped-def]
+        raise AssertionError("never read")
+
+    assert list(_read_one(folder / "gone.csv", DropOptions(), "dossier", batches)) == []
+    assert not (folder / FAILED).exists()

@@ -36,13 +36,13 @@ def test_overview_shows_sources_rows_and_data_age(
     database = Database(url=str(db.url), engine=db, read_engine=db)
     with serve_app(load_settings(config), database) as base_url:
         page = browser.new_page()
-        page.goto(base_url + "/")
+        page.goto(base_url + "/desk/sources")
         cell = page.locator('[id=\'{"source":"igate","type":"source-read"}\']')
         cell.wait_for(timeout=15_000)
         assert cell.inner_text() == "1.234"
         row = page.locator("tr", has=cell)
         assert re.search(r"\b\d+ (giây|phút)\b", row.inner_text()), row.inner_text()
         assert "Đúng hạn" in row.inner_text() and "1.200" in row.inner_text()
-        assert page.locator("h2").inner_text().startswith("Tổng quan hệ thống")
+        assert page.locator(".desk-title").inner_text() == "Nguồn dữ liệu"
         assert page.locator(".navbar-brand").inner_text().startswith("IOC Đắk Lắk")
         page.close()

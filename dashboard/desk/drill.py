@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, no_update
 
 from dashboard.desk import ids
 from dashboard.desk.links import list_href
@@ -23,13 +23,14 @@ def clicked_key(click: dict[str, Any] | None) -> str | None:
     return None if key is None else str(key)
 
 
-@callback(
+DEPENDENCIES = (
     Output(ids.LOCATION, "href"),
     Input(ids.chart(ALL, ALL), "clickData"),  # type: ignore[arg-type]
     State(ids.STATE, "data"),
-    prevent_initial_call=True,
 )
-def _drill(clicks: list[dict[str, Any] | None], state: dict[str, str]) -> str:
+
+
+def drill(clicks: list[dict[str, Any] | None], state: dict[str, str]) -> str:
     trigger = ctx.triggered_id
     if not trigger:
         return no_update

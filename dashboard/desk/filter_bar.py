@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard.desk import ids
 from dashboard.desk.period_text import period_choices
@@ -158,16 +158,17 @@ def filter_bar(
     )
 
 
-@callback(
+DEPENDENCIES = (
     Output(ids.LOCATION, "search"),
     Input(ids.PERIOD, "value"),
     Input(ids.RANGE_START, "value"),
     Input(ids.RANGE_END, "value"),
     *[Input(ids.field(name), "value") for name in ids.FILTER_FIELDS],
     State(ids.LOCATION, "search"),
-    prevent_initial_call=True,
 )
-def _filters_changed(period: str, start: str | None, end: str | None, *rest: Any) -> str:
+
+
+def filters_changed(period: str, start: str | None, end: str | None, *rest: Any) -> str:
     *values, current = rest
     changed: dict[str, str | None] = dict(zip(ids.FILTER_FIELDS, values, strict=True))
     if ctx.triggered_id in (ids.RANGE_START, ids.RANGE_END):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
 from dashboard.data import read_model
@@ -113,14 +113,15 @@ def lineage_view(lineage: Any, filters: Filters, *, now: datetime | None = None)
     )
 
 
-@callback(
+DEPENDENCIES = (
     Output(ids.LINEAGE, "is_open"),
     Output(ids.LINEAGE_BODY, "children"),
     Input(ids.explain(ALL), "n_clicks"),  # type: ignore[arg-type]
     State(ids.STATE, "data"),
-    prevent_initial_call=True,
 )
-def _open_lineage(clicks: list[int | None], state: dict[str, str]) -> tuple[bool, Component]:
+
+
+def open_lineage(clicks: list[int | None], state: dict[str, str]) -> tuple[bool, Component]:
     if not ctx.triggered_id or not any(clicks):
         return no_update, no_update
     filters = parse_filters(state.get("search", ""), local_today())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboard.url import Filters, ListState, to_search
 
 PAGES = {
-    "overview": "/desk",
+    "overview": "/",
     "services": "/desk/services",
     "socio": "/desk/socio",
     "incidents": "/desk/incidents",

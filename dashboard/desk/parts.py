@@ -11,13 +11,13 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from dashboard.components.kpi_tile import kpi_tile
 from dashboard.desk import ids
 from dashboard.desk.filter_bar import attr
 from dashboard.desk.links import list_href
-from dashboard.desk.period_text import describe
 from dashboard.desk.texts import t
 from dashboard.url import Filters
-from ioc.formatting import NO_DATA, format_age, format_date, format_datetime, format_number
+from ioc.formatting import NO_DATA, format_date, format_datetime, format_number
 
 log = logging.getLogger(__name__)
 STATUS_CLASS = {"green": "success", "amber": "warning", "red": "danger"}
@@ -66,46 +66,24 @@ def explain_button(kpi_id: str, lang: str) -> dbc.Button:
 
 
 def number_card(tile: Any, filters: Filters, *, kpi_id: str, part: str = "value") -> dbc.Card:
-    """A KPI's number on the desktop: the value links to the rows it counts, ⓘ opens its lineage.
-    (Temporary until the wall's shared kpi_tile component lands.)"""
+    """A KPI's number on the desktop: the shared tile (dashboard/components/kpi_tile.py); the number
+    links to the rows it counts, ⓘ opens its lineage."""
     lang = filters.lang
-    name = attr(tile, "name_en" if lang == "en" else "name_vi")
-    unit = attr(tile, "unit_en" if lang == "en" else "unit_vi") or ""
-    decimals = attr(tile, "decimals", 0)
-    delta = attr(tile, "delta")
-    age = attr(tile, "data_age")
-    status = attr(tile, "status", "none")
-    lines = []
-    if delta is not None:
-        sign = "+" if delta > 0 else ""
-        before = describe(attr(tile, "previous_period"), lang) if attr(tile, "previous_period") else ""
-        lines.append(f"{sign}{format_number(delta, decimals)} {t('vs', lang)} {before}".strip())
-    if attr(tile, "target") is not None:
-        lines.append(f"{t('target', lang)}: {value_text(attr(tile, 'target'), unit, decimals, lang)}")
+    title = attr(tile, "name_en") if lang == "en" else None
     return dbc.Card(
         dbc.CardBody(
             [
-                html.Div(name, className="desk-card-name small text-muted"),
                 dcc.Link(
-                    value_text(attr(tile, "value"), unit, decimals, lang),
+                    kpi_tile(tile, title=title, variant="desk", show_sparkline=False),
                     href=list_href(filters, kpi_id, part=part),
-                    className="desk-card-value h3 d-block text-decoration-none text-"
-                    + STATUS_CLASS.get(status, "body"),
+                    className="desk-card-link text-reset text-decoration-none",
                     id={"type": "desk-number", "kpi": kpi_id},
+                    title=t("see_list", lang),
                 ),
-                html.Div(" · ".join(lines), className="small"),
-                html.Div(
-                    [
-                        html.Span(
-                            f"{t('data_age', lang)}: {format_age(age, lang)}",
-                            className="small text-muted me-2",
-                        ),
-                        explain_button(kpi_id, lang),
-                    ]
-                ),
+                html.Div(explain_button(kpi_id, lang), className="mt-1"),
             ]
         ),
-        className=f"desk-card h-100 border-{STATUS_CLASS.get(status, 'light')}",
+        className=f"desk-card h-100 border-{STATUS_CLASS.get(attr(tile, 'status', 'none'), 'light')}",
     )
 
 

@@ -1,23 +1,34 @@
-"""Draw a desktop page from its URL: filters parsed, read model asked, frame around the content.
-
-Importing this module registers the desktop's shared callbacks (filter bar, lineage panel, drill-down).
-"""
+"""Draw a desktop page from its URL: filters parsed, read model asked, frame around the content."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dash import html
+from dash import callback, html
 from dash.development.base_component import Component
 
 from dashboard.data import current_settings, read_model
-from dashboard.desk import drill, lineage  # noqa: F401  (callbacks)
+from dashboard.desk import drill, filter_bar, lineage
 from dashboard.desk.filter_bar import FilterOptions, options
 from dashboard.desk.frame import frame
 from dashboard.desk.texts import t
 from dashboard.url import Filters, parse_filters
 from ioc.kpi.periods import local_today
+
+
+def register_callbacks() -> None:
+    """The desktop's shared callbacks (filter bar → URL, lineage panel, drill-down), for the app being
+    built. Dash gives module-level callbacks to the first app only, while it runs the page modules
+    again for every app, so one page module calls this."""
+    shared = (
+        (filter_bar.DEPENDENCIES, filter_bar.filters_changed),
+        (lineage.DEPENDENCIES, lineage.open_lineage),
+        (drill.DEPENDENCIES, drill.drill),
+    )
+    for dependencies, function in shared:
+        callback(*dependencies, prevent_initial_call=True)(function)
+
 
 Build = Callable[[Any, Filters, str], Component | Sequence[Component]]
 

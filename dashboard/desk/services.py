@@ -39,7 +39,7 @@ def cards(rm: Any, kpi_ids: tuple[str, ...], filters: Filters, province: str) ->
     found = numbers.tiles(rm, kpi_ids, filters, province)
     return dbc.Row(
         [
-            dbc.Col(number_card(found[k], filters, kpi_id=k), xs=12, sm=6, lg=4, xl=2, className="mb-2")
+            dbc.Col(number_card(found[k], filters, kpi_id=k), xs=12, sm=6, lg=4, xxl=2, className="mb-2")
             for k in kpi_ids
         ],
         className="g-2",

@@ -7,7 +7,8 @@ from dash import html
 
 from dashboard.desk import domains, render
 
-dash.register_page(__name__, path="/desk", name="Tổng quan (văn phòng)", title="IOC · Tổng quan")
+dash.register_page(__name__, path="/", name="Tổng quan / Overview", title="IOC · Tổng quan")
+render.register_callbacks()  # once per app: this module runs again for every app Dash builds
 
 
 def layout(**query: str) -> html.Div:

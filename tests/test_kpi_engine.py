@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, text
 
+from ioc import runs
 from ioc.kpi import KpiLibrary, load_library
 from ioc.kpi import rollup as rollups
 from ioc.kpi.engine import KpiQueryError, compute
@@ -405,8 +406,14 @@ def test_rollups_give_the_same_answers(dossiers: Engine, incidents: Engine, libr
 
 
 def test_freshness_and_bad_questions(dossiers: Engine, library: KpiLibrary) -> None:
+    unloaded = compute(dossiers, library, "dossiers_received", "2026-10", "66")
+    assert unloaded.data_as_of is None and unloaded.stale  # rows no run loaded have no "as of"
+    with dossiers.begin() as connection:
+        run_id = runs.start_run(connection, source="igate", connector="dossiers", full=False, cursor=None)
+        runs.finish_run(connection, run_id, status="success")
+        finished = connection.execute(text("SELECT finished_at FROM connector_run")).scalar_one()
     result = compute(dossiers, library, "dossiers_received", "2026-10", "66")
-    assert result.data_as_of is not None and not result.stale
+    assert result.data_as_of == finished and not result.stale
     with pytest.raises(KpiQueryError, match="unknown area '99'"):
         compute(dossiers, library, "dossiers_received", "2026-10", "99")
     with pytest.raises(KpiQueryError, match="no breakdown 'category'"):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from ioc.kpi.datasets import Dataset, Frame
+from ioc.freshness import DatasetFreshness
 from ioc.kpi.periods import LOCAL_TZ, Period, local_midnight
 from ioc.kpi.rollup import RollupState
 from ioc.kpi.rollup import state as rollup_state
@@ -50,6 +51,7 @@ class Context:
     zone: ZoneInfo = LOCAL_TZ  # the configured time zone (Settings.zone): periods are local dates
     _states: dict[str, RollupState] = field(default_factory=dict)
     as_of_cache: dict[str, datetime | None] = field(default_factory=dict)
+    loads: dict[str, DatasetFreshness] | None = None  # per fact table, from connector_run (ioc.freshness)
 
     def dataset_state(self, dataset: str) -> RollupState:
         if dataset not in self._states:

@@ -15,10 +15,12 @@ from sqlalchemy import Connection, Engine, text
 
 from ioc import freshness as fresh
 from ioc.config import Settings
+from ioc.kpi.asof import kpi_freshness
 from ioc.kpi.engine import compute
 from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
 from ioc.kpi.result import KpiResult
-from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary
+from ioc.kpi.spec import Kpi, KpiLibrary
+from ioc.kpi.timeseries import compute_series
 from ioc.queries import lookups, rows
 from ioc.queries.cache import VersionedCache
 from ioc.queries.lineage import build_lineage
@@ -30,9 +32,6 @@ T = TypeVar("T")
 #: Snapshot KPIs (open, overdue, due soon) move with the clock even without a load: answers are
 #: re-computed at least this often.
 CLOCK_BUCKET = timedelta(minutes=1)
-
-#: The table each KPI dataset reads.
-DATASET_TABLES = {"dossier": "dossier", "incident": "incident", "indicator": "indicator_observation"}
 
 _VERSION_SQL = text(
     """
@@ -98,23 +97,8 @@ class ReadModel:
 
         return self._cached(("freshness",), answer)
 
-    def kpi_datasets(self, kpi: Kpi) -> tuple[str, ...]:
-        """The fact tables a KPI is computed from (through growth and derived KPIs too)."""
-        if kpi.type == "latest":
-            return ("indicator_observation",)
-        if kpi.type in ("growth", "derived"):
-            found: set[str] = set()
-            for ref in sorted(kpi.references()):
-                found.update(self.kpi_datasets(self.library.get(ref)))
-            return tuple(sorted(found))
-        if not isinstance(kpi, FactKpi):
-            return ()
-        return (DATASET_TABLES[kpi.dataset],) if kpi.dataset in DATASET_TABLES else ()
-
     def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:
-        return fresh.combine(
-            self.kpi_datasets(kpi), self.dataset_freshness(), kpi.freshness_delta, self.clock()
-        )
+        return kpi_freshness(self.library, kpi, self.dataset_freshness(), self.clock())
 
     # ------------------------------------------------------------------------------ numbers
 
@@ -203,11 +187,16 @@ class ReadModel:
             chosen.reverse()
         else:
             chosen = [parse_period(p) for p in periods]
-        points = []
-        for when in chosen:
-            value = self.result(kpi_id, area=area, period=when).value
-            year = (when.end - timedelta(days=1)).year
-            points.append(SeriesPoint(when.label, when.start, value, kpi.target_for(year, area)))
+        values = self._cached(
+            ("series", kpi_id, area, tuple(chosen)),
+            lambda: compute_series(self.engine, self.library, kpi_id, chosen, area, now=self.clock()),
+        )
+        points = [
+            SeriesPoint(
+                when.label, when.start, value, kpi.target_for((when.end - timedelta(days=1)).year, area)
+            )
+            for when, value in zip(chosen, values, strict=True)
+        ]
         return Series(kpi.id, kpi.name.vi, kpi.name.en, kpi.unit.vi, kpi.decimals, area, tuple(points))
 
     def breakdown(

@@ -16,7 +16,7 @@ from ioc import runs
 from ioc.config import Settings
 from ioc.kpi import KpiLibrary
 from ioc.kpi.engine import compute
-from ioc.queries import ReadModel, RowQueryError, Scope, format_value
+from ioc.queries import ReadModel, RowQueryError, Scope
 from tests.test_kpi_engine import at, dossiers, kdb, library  # noqa: F401  (fixtures)
 
 NOW = at("2026-10-31", "12:00")
@@ -75,10 +75,15 @@ def test_tiles_match_the_engine_and_hand_counts(model: ReadModel, library: KpiLi
     assert received.sparkline[-2:] == (1.0, 8.0) and len(received.sparkline) == 12
 
 
-def test_no_data_is_said_in_words_never_with_a_unit() -> None:
-    assert format_value(None, 1, "%") == "Không có dữ liệu"
-    assert format_value(94.25, 1, "%") == "94,2%" or format_value(94.25, 1, "%") == "94,3%"
-    assert format_value(1234, 0, "hồ sơ") == "1.234 hồ sơ"
+def test_no_data_is_said_in_words_never_with_a_unit(model: ReadModel) -> None:
+    record_run(model.engine, "success")
+    tiles = model.tiles(["dossiers_on_time_rate", "dossiers_received"], area="66", period="2026-12")
+    assert tiles["dossiers_on_time_rate"].value is None  # December has not come yet
+    assert tiles["dossiers_on_time_rate"].value_text() == "Không có dữ liệu"
+    assert (
+        tiles["dossiers_received"].value is None
+        and tiles["dossiers_received"].value_text() == "Không có dữ liệu"
+    )
 
 
 def test_freshness_follows_runs_stale_and_failed(model: ReadModel, clock: Clock) -> None:

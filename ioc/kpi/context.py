@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from ioc.kpi.datasets import Dataset, Frame
 from ioc.freshness import DatasetFreshness
+from ioc.kpi.datasets import Dataset, Frame
 from ioc.kpi.periods import LOCAL_TZ, Period, local_midnight
 from ioc.kpi.rollup import RollupState
 from ioc.kpi.rollup import state as rollup_state

@@ -13,20 +13,22 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Date, Engine, Select, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.areas import in_area
+from ioc.kpi.asof import beyond_data
 from ioc.kpi.conditions import condition, filter_conditions, window_conditions
 from ioc.kpi.context import Context, number
-from ioc.kpi.datasets import DATASETS, Frame
+from ioc.kpi.datasets import DATASETS
 from ioc.kpi.engine import compute, connected, open_context
 from ioc.kpi.facts import _filtered, _strict_sum, ratio
-from ioc.kpi.periods import LOCAL_TZ, LOCAL_TZ_NAME, Period
+from ioc.kpi.periods import Period
 from ioc.kpi.plan import plan
 from ioc.kpi.rollup import Rollup
-from ioc.kpi.spec import Kpi, KpiLibrary, MeasureSpec
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, MeasureSpec
 
 #: Period grains that `date_trunc` names the same way (ISO weeks start on Monday in both).
 TRUNCATABLE = ("day", "week", "month", "quarter", "year")
@@ -64,10 +66,10 @@ def _grouped_parts(
         source: Any = table
         path = "rollup"
     else:
-        frame = Frame(dataset)
+        frame = ctx.frame(dataset)
         moment = ctx.moment(window)
         anchor = frame.table.c[parts[0].time or ""]
-        bucket = cast(func.date_trunc(grain, func.timezone(LOCAL_TZ_NAME, anchor)), Date)
+        bucket = cast(func.date_trunc(grain, func.timezone(ctx.zone.key, anchor)), Date)
         values = []
         for part in parts:
             own = filter_conditions(frame, part, moment)
@@ -132,17 +134,23 @@ def compute_series(
     *,
     now: datetime | None = None,
     use_rollups: bool = True,
+    zone: ZoneInfo | str | None = None,
 ) -> list[float | None]:
     """The KPI's value for each period, in order: one grouped query when the KPI allows, else one
-    `compute` per period. A period that starts after `now` has no data yet (None), never 0."""
+    `compute` per period. A period the data does not reach yet has no data (None), never 0."""
     kpi = library.get(kpi_id)
     with connected(target) as connection:
-        ctx = open_context(connection, library, area, now=now, use_rollups=use_rollups)
-        values = _fast_series(ctx, kpi, periods)
+        ctx = open_context(connection, library, area, now=now, use_rollups=use_rollups, zone=zone)
+        values = None if ctx.historic else _fast_series(ctx, kpi, periods)
         if values is None:
-            values = [
-                compute(connection, library, kpi_id, period, area, now=ctx.now, use_rollups=use_rollups).value
+            return [
+                compute(
+                    connection, library, kpi_id, period, area, now=ctx.now, use_rollups=use_rollups, zone=zone
+                ).value
                 for period in periods
             ]
-        today = ctx.now.astimezone(LOCAL_TZ).date()
-    return [None if period.start > today else value for period, value in zip(periods, values, strict=True)]
+        assert isinstance(kpi, FactKpi)
+        return [
+            None if beyond_data(ctx, kpi, period) else value
+            for period, value in zip(periods, values, strict=True)
+        ]

@@ -22,7 +22,6 @@ from ioc.queries.types import (
     Series,
     SeriesPoint,
     Tile,
-    format_value,
 )
 
 __all__ = [
@@ -39,5 +38,4 @@ __all__ = [
     "SeriesPoint",
     "Tile",
     "VersionedCache",
-    "format_value",
 ]

@@ -110,7 +110,16 @@ class ReadModel:
         when = self._period(period, kpi)
         return self._cached(
             ("result", kpi_id, area, when, breakdown),
-            lambda: compute(self.engine, self.library, kpi_id, when, area, breakdown, now=self.clock()),
+            lambda: compute(
+                self.engine,
+                self.library,
+                kpi_id,
+                when,
+                area,
+                breakdown,
+                now=self.clock(),
+                zone=self.settings.zone,
+            ),
         )
 
     def tiles(
@@ -161,7 +170,7 @@ class ReadModel:
             freshness=state.state,
             sources=state.sources,
             failed_sources=state.failed_sources,
-            coverage=getattr(result, "coverage", None),
+            coverage=result.coverage,
             sparkline=tuple(point.value for point in points),
             observed_period=result.observed_period,
         )
@@ -189,7 +198,9 @@ class ReadModel:
             chosen = [parse_period(p) for p in periods]
         values = self._cached(
             ("series", kpi_id, area, tuple(chosen)),
-            lambda: compute_series(self.engine, self.library, kpi_id, chosen, area, now=self.clock()),
+            lambda: compute_series(
+                self.engine, self.library, kpi_id, chosen, area, now=self.clock(), zone=self.settings.zone
+            ),
         )
         points = [
             SeriesPoint(

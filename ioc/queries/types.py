@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ioc.formatting import format_age, format_datetime, format_number
+from ioc.formatting import format_age, format_coverage, format_datetime, format_number, format_value
 from ioc.freshness import FAILED, FRESH, NEVER, STALE
 from ioc.kpi.result import KpiRow
 
@@ -18,16 +18,6 @@ FRESHNESS_NOTES_VI = {
     FAILED: "Nguồn lỗi: {sources}",
     NEVER: "Chưa có số liệu từ nguồn",
 }
-
-
-def format_value(value: float | None, decimals: int, unit: str) -> str:
-    """vi-VN value with its unit: '94,3%', '1.234 hồ sơ'; no data is said in words, never '—%'."""
-    if value is None:
-        return NO_DATA_VI
-    number = format_number(value, decimals)
-    if not unit:
-        return number
-    return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +66,8 @@ class Tile:
         return self.freshness != FRESH
 
     def value_text(self) -> str:
-        return format_value(self.value, self.decimals, self.unit_vi)
+        """vi-VN value with its unit ('94,3%', '1.234 hồ sơ'); no data in words, never '—%'."""
+        return format_value(self.value, self.decimals, self.unit_vi, no_data=NO_DATA_VI)
 
     def delta_text(self) -> str:
         """'+1,2 điểm %' style change vs. the comparison period ('' when there is none)."""
@@ -87,7 +78,10 @@ class Tile:
         return f"{sign}{format_number(abs(self.delta), self.decimals)} {unit}".rstrip()
 
     def coverage_text(self) -> str:
-        return "" if self.coverage is None else f"{self.coverage[0]}/{self.coverage[1]}"
+        """'100/102 xã' when only part of the areas reported ('' when all did or it does not apply)."""
+        if self.coverage is None or self.coverage[0] == self.coverage[1]:
+            return ""
+        return format_coverage(self.coverage)
 
     def freshness_note(self) -> str:
         template = FRESHNESS_NOTES_VI[self.freshness]

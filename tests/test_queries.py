@@ -16,7 +16,7 @@ from ioc import runs
 from ioc.config import Settings
 from ioc.kpi import KpiLibrary
 from ioc.kpi.engine import compute
-from ioc.queries import ReadModel, RowQueryError, Scope
+from ioc.queries import NarrowingError, ReadModel, RowQueryError, Scope
 from tests.test_kpi_engine import at, dossiers, kdb, library  # noqa: F401  (fixtures)
 
 NOW = at("2026-10-31", "12:00")
@@ -151,8 +151,10 @@ def test_rows_filters_and_scope(model: ReadModel) -> None:
         "dossiers_received", area="66", period="2026-10", scope=Scope(departments=frozenset({"SYT"}))
     )
     assert sorted(row["code"] for row in scoped.rows) == ["d3", "d4", "d6"]
-    with pytest.raises(RowQueryError):
+    with pytest.raises(NarrowingError):
         model.rows("dossiers_received", area="66", period="2026-10", filters={"applicant_name": "x"})
+    with pytest.raises(RowQueryError):
+        model.rows("dossiers_received", area="66", period="2026-10", sort="applicant_name")
     with pytest.raises(PermissionError):
         model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
     own = model.rows(
@@ -180,4 +182,23 @@ def test_breakdown_and_scope_by_department(model: ReadModel) -> None:
         period="2026-10",
         scope=Scope(departments=frozenset({"SYT"})),
     )
-    assert [row.key for row in scoped.rows] == ["SYT"]
+    assert [row.key for row in scoped.rows] == ["SYT"] and scoped.value == 3  # the total is theirs too
+
+
+def test_filters_and_department_scope_narrow_every_number(model: ReadModel) -> None:
+    syt = model.tiles(["dossiers_received"], area="66", period="2026-10", filters={"department": "SYT"})
+    assert syt["dossiers_received"].value == 3  # d3, d4, d6
+    online = model.tiles(["dossiers_received"], area="66", period="2026-10", filters={"channel": ["online"]})
+    assert online["dossiers_received"].value == 4  # d1, d4, d8, d9
+    staff = Scope(departments=frozenset({"SYT"}))
+    mine = model.tiles(
+        ["dossiers_received", "dossiers_on_time_rate"], area="66", period="2026-10", scope=staff
+    )
+    assert mine["dossiers_received"].value == 3
+    assert mine["dossiers_on_time_rate"].value == pytest.approx(100.0)  # d6 finished on its due minute
+    series = model.series("dossiers_received", area="66", count=2, end="2026-10", scope=staff)
+    assert [point.value for point in series.points] == [0.0, 3.0]
+    with pytest.raises(PermissionError):
+        model.tiles(
+            ["dossiers_received"], area="66", period="2026-10", filters={"department": "SNV"}, scope=staff
+        )

@@ -11,6 +11,7 @@ cached by data version; access scope applied here, once.
 from ioc.queries.cache import VersionedCache
 from ioc.queries.lookups import Option
 from ioc.queries.model import ReadModel
+from ioc.queries.narrow import NARROWABLE, NarrowingError
 from ioc.queries.rows import RowQueryError
 from ioc.queries.types import (
     EVERYTHING,
@@ -26,8 +27,10 @@ from ioc.queries.types import (
 
 __all__ = [
     "EVERYTHING",
+    "NARROWABLE",
     "BreakdownResult",
     "Lineage",
+    "NarrowingError",
     "Option",
     "ReadModel",
     "RowPage",

@@ -102,10 +102,12 @@ _RUNS_SQL = text(
 ).bindparams(bindparam("sources", expanding=True))
 
 
-def recent_runs(connection: Connection, sources: tuple[str, ...]) -> tuple[RunLine, ...]:
+def recent_runs(
+    connection: Connection, sources: tuple[str, ...], per_source: int = RUNS_PER_SOURCE
+) -> tuple[RunLine, ...]:
     if not sources:
         return ()
-    rows = connection.execute(_RUNS_SQL, {"sources": list(sources), "per_source": RUNS_PER_SOURCE})
+    rows = connection.execute(_RUNS_SQL, {"sources": list(sources), "per_source": per_source})
     return tuple(
         RunLine(
             run_id=row.id,

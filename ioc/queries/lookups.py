@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -14,12 +15,24 @@ class Option:
     name: str
     level: int | None = None
     merged_into: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a record was refused (the record itself stays in the database, minus personal fields)."""
+
+    run_id: int | None
+    table: str
+    reason: str
+    created_at: datetime
 
 
 def areas(connection: Connection, parent: str | None) -> list[Option]:
     """Children of `parent` (the province's communes and wards), or the roots; current units first."""
     query = text(
-        "SELECT code, name, level, successor_code FROM org_unit "
+        "SELECT code, name, level, successor_code, lat, lon FROM org_unit "
         "WHERE (CAST(:parent AS text) IS NULL AND parent_code IS NULL AND successor_code IS NULL) "
         "   OR parent_code = :parent "
         "ORDER BY successor_code IS NOT NULL, name"
@@ -60,3 +73,24 @@ def procedures(connection: Connection, department: str | None) -> list[Option]:
         "WHERE CAST(:department AS text) IS NULL OR department_code = :department ORDER BY name"
     )
     return [Option(r.code, r.name) for r in connection.execute(query, {"department": department})]
+
+
+def rejections(connection: Connection, source: str, limit: int) -> list[Rejection]:
+    query = text(
+        "SELECT run_id, target_table, reason, created_at FROM rejected_row WHERE source = :source "
+        "ORDER BY created_at DESC, id DESC LIMIT :limit"
+    )
+    return [
+        Rejection(r.run_id, r.target_table, r.reason, r.created_at)
+        for r in connection.execute(query, {"source": source, "limit": limit})
+    ]
+
+
+def indicator_flags(connection: Connection, indicator: str, grain: str, area: str) -> dict[date, str]:
+    """Period start → the source's status flag ('provisional', 'estimated'…) of one area's indicator."""
+    query = text(
+        "SELECT period_start, status FROM indicator_observation WHERE indicator = :indicator "
+        "AND grain = :grain AND org_unit_code = :area AND status IS NOT NULL"
+    )
+    rows = connection.execute(query, {"indicator": indicator, "grain": grain, "area": area})
+    return {row.period_start: row.status for row in rows}

@@ -8,7 +8,7 @@ so a wall of 36 screens asking the same question costs one computation per load.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
@@ -19,12 +19,23 @@ from ioc.kpi.asof import kpi_freshness
 from ioc.kpi.engine import compute
 from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
 from ioc.kpi.result import KpiResult
-from ioc.kpi.spec import Kpi, KpiLibrary
+from ioc.kpi.spec import Kpi, KpiLibrary, LatestKpi
 from ioc.kpi.timeseries import compute_series
 from ioc.queries import lookups, rows
 from ioc.queries.cache import VersionedCache
-from ioc.queries.lineage import build_lineage
-from ioc.queries.types import EVERYTHING, BreakdownResult, Lineage, RowPage, Scope, Series, SeriesPoint, Tile
+from ioc.queries.lineage import build_lineage, recent_runs
+from ioc.queries.narrow import Narrowing, narrowed, normalise
+from ioc.queries.types import (
+    EVERYTHING,
+    BreakdownResult,
+    Lineage,
+    RowPage,
+    RunLine,
+    Scope,
+    Series,
+    SeriesPoint,
+    Tile,
+)
 from ioc.runs import SourceStatus, source_status
 
 T = TypeVar("T")
@@ -61,6 +72,7 @@ class ReadModel:
         self.settings = settings
         self.cache = cache if cache is not None else VersionedCache()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._libraries: dict[Narrowing, KpiLibrary] = {}
 
     # ------------------------------------------------------------------------------ versioning
 
@@ -100,19 +112,41 @@ class ReadModel:
     def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:
         return kpi_freshness(self.library, kpi, self.dataset_freshness(), self.clock())
 
+    # ------------------------------------------------------------------------------ narrowing
+
+    def narrowing(self, filters: Mapping[str, Any] | None, scope: Scope) -> Narrowing:
+        """The desk's filters plus the reader's department scope; asking outside the scope is refused."""
+        wanted = dict(normalise(filters))
+        if scope.departments is not None:
+            asked = wanted.get("department")
+            if asked is not None and not set(asked) <= scope.departments:
+                raise PermissionError("department outside this reader's scope")
+            wanted["department"] = asked or tuple(sorted(scope.departments))
+        return tuple(sorted(wanted.items()))
+
+    def library_for(self, narrowing: Narrowing) -> KpiLibrary:
+        if narrowing not in self._libraries:
+            self._libraries[narrowing] = narrowed(self.library, narrowing)
+        return self._libraries[narrowing]
+
     # ------------------------------------------------------------------------------ numbers
 
     def result(
-        self, kpi_id: str, *, area: str, period: str | Period | None = None, breakdown: str | None = None
+        self,
+        kpi_id: str,
+        *,
+        area: str,
+        period: str | Period | None = None,
+        breakdown: str | None = None,
+        narrowing: Narrowing = (),
     ) -> KpiResult:
         """The engine's answer for one KPI (cached)."""
-        kpi = self.library.get(kpi_id)
-        when = self._period(period, kpi)
+        when = self._period(period, self.library.get(kpi_id))
         return self._cached(
-            ("result", kpi_id, area, when, breakdown),
+            ("result", kpi_id, area, when, breakdown, narrowing),
             lambda: compute(
                 self.engine,
-                self.library,
+                self.library_for(narrowing),
                 kpi_id,
                 when,
                 area,
@@ -128,27 +162,35 @@ class ReadModel:
         *,
         area: str,
         period: str | Period | None = None,
+        filters: Mapping[str, Any] | None = None,
         scope: Scope = EVERYTHING,
         sparkline: int = 12,
     ) -> dict[str, Tile]:
         """Many KPIs for one area and period: value, change, target, status, freshness, sparkline."""
         self._check_scope(scope, area)
+        narrowing = self.narrowing(filters, scope)
         version = self.data_version()
         return {
             kpi_id: self._cached(
-                ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline),
-                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline),  # type: ignore[misc]
+                ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline, narrowing),
+                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline, narrowing),  # type: ignore[misc]
                 version,
             )
             for kpi_id in kpi_ids
         }
 
-    def _tile(self, kpi_id: str, area: str, period: str | Period | None, sparkline: int) -> Tile:
+    def _tile(
+        self, kpi_id: str, area: str, period: str | Period | None, sparkline: int, narrowing: Narrowing
+    ) -> Tile:
         kpi = self.library.get(kpi_id)
         when = self._period(period, kpi)
-        result = self.result(kpi_id, area=area, period=when)
+        result = self.result(kpi_id, area=area, period=when, narrowing=narrowing)
         state = self.kpi_freshness(kpi)
-        points = self.series(kpi_id, area=area, count=sparkline, end=when).points if sparkline else ()
+        points = (
+            self._points(kpi_id, area, self._periods(kpi, None, sparkline, when), narrowing)
+            if sparkline
+            else ()
+        )
         return Tile(
             kpi_id=kpi.id,
             name_vi=kpi.name.vi,
@@ -175,6 +217,44 @@ class ReadModel:
             observed_period=result.observed_period,
         )
 
+    def _periods(
+        self, kpi: Kpi, periods: Sequence[str | Period] | None, count: int, end: str | Period | None
+    ) -> list[Period]:
+        if periods is not None:
+            return [parse_period(p) for p in periods]
+        chosen = [self._period(end, kpi)]
+        while len(chosen) < count:
+            chosen.append(previous_period(chosen[-1]))
+        return chosen[::-1]
+
+    def _points(
+        self, kpi_id: str, area: str, chosen: list[Period], narrowing: Narrowing
+    ) -> tuple[SeriesPoint, ...]:
+        kpi = self.library.get(kpi_id)
+        values = self._cached(
+            ("series", kpi_id, area, tuple(chosen), narrowing),
+            lambda: compute_series(
+                self.engine,
+                self.library_for(narrowing),
+                kpi_id,
+                chosen,
+                area,
+                now=self.clock(),
+                zone=self.settings.zone,
+            ),
+        )
+        flags = self.indicator_flags(kpi_id, area) if isinstance(kpi, LatestKpi) else {}
+        return tuple(
+            SeriesPoint(
+                when.label,
+                when.start,
+                value,
+                kpi.target_for((when.end - timedelta(days=1)).year, area),
+                flags.get(when.start),
+            )
+            for when, value in zip(chosen, values, strict=True)
+        )
+
     def series(
         self,
         kpi_id: str,
@@ -183,32 +263,25 @@ class ReadModel:
         periods: Sequence[str | Period] | None = None,
         count: int = 12,
         end: str | Period | None = None,
+        filters: Mapping[str, Any] | None = None,
         scope: Scope = EVERYTHING,
     ) -> Series:
         """A chart's points: the given periods, or `count` periods of the KPI's grain ending at `end`."""
         self._check_scope(scope, area)
         kpi = self.library.get(kpi_id)
-        if periods is None:
-            last = self._period(end, kpi)
-            chosen = [last]
-            while len(chosen) < count:
-                chosen.append(previous_period(chosen[-1]))
-            chosen.reverse()
-        else:
-            chosen = [parse_period(p) for p in periods]
-        values = self._cached(
-            ("series", kpi_id, area, tuple(chosen)),
-            lambda: compute_series(
-                self.engine, self.library, kpi_id, chosen, area, now=self.clock(), zone=self.settings.zone
-            ),
+        chosen = self._periods(kpi, periods, count, end)
+        points = self._points(kpi_id, area, chosen, self.narrowing(filters, scope))
+        return Series(kpi.id, kpi.name.vi, kpi.name.en, kpi.unit.vi, kpi.decimals, area, points)
+
+    def indicator_flags(self, kpi_id: str, area: str) -> dict[date, str]:
+        """The source's status flag per period start of an indicator KPI ('provisional' → "Sơ bộ")."""
+        kpi = self.library.get(kpi_id)
+        if not isinstance(kpi, LatestKpi):
+            return {}
+        return self._lookup(
+            ("flags", kpi_id, area),
+            lambda c: lookups.indicator_flags(c, kpi.indicator, kpi.indicator_grain, area),
         )
-        points = [
-            SeriesPoint(
-                when.label, when.start, value, kpi.target_for((when.end - timedelta(days=1)).year, area)
-            )
-            for when, value in zip(chosen, values, strict=True)
-        ]
-        return Series(kpi.id, kpi.name.vi, kpi.name.en, kpi.unit.vi, kpi.decimals, area, tuple(points))
 
     def breakdown(
         self,
@@ -217,15 +290,17 @@ class ReadModel:
         *,
         area: str,
         period: str | Period | None = None,
+        filters: Mapping[str, Any] | None = None,
         scope: Scope = EVERYTHING,
         limit: int | None = None,
     ) -> BreakdownResult:
         """One KPI split by area, department, procedure, channel or category, ranked."""
         self._check_scope(scope, area)
         kpi = self.library.get(kpi_id)
-        result = self.result(kpi_id, area=area, period=period, breakdown=by)
+        narrowing = self.narrowing(filters, scope)
+        result = self.result(kpi_id, area=area, period=period, breakdown=by, narrowing=narrowing)
         ranked = tuple(result.rows)
-        if scope.departments is not None and by == "department":
+        if by == "department" and scope.departments is not None:  # the engine lists every department
             ranked = tuple(row for row in ranked if row.key in scope.departments)
         return BreakdownResult(
             kpi_id=kpi.id,
@@ -262,29 +337,38 @@ class ReadModel:
         scope: Scope = EVERYTHING,
         with_total: bool = False,
     ) -> RowPage:
-        """The fact rows a number counts, keyset-paged and sorted in SQL (drill-down, lineage, exports)."""
+        """The fact rows a number counts, keyset-paged and sorted in SQL (drill-down, lineage, exports).
+        `filters` narrow as for tiles (department, procedure, channel, category, severity); a clicked
+        commune is simply `area`."""
         self._check_scope(scope, area)
-        kpi = self.library.get(kpi_id)
-        when = self._period(period, kpi)
+        narrowing = self.narrowing(filters, scope)
+        when = self._period(period, self.library.get(kpi_id))
         area_codes = None if scope.areas is None else self._areas_within(scope.areas)
         with self.engine.connect() as connection:
             return rows.page(
                 connection,
-                self.library,
+                self.library_for(narrowing),
                 kpi_id,
                 when,
                 area,
                 part=part,
-                filters=filters or {},
                 after=after,
                 limit=limit,
                 sort=sort,
                 descending=descending,
-                scope=scope,
                 now=self.clock(),
+                zone=self.settings.zone,
                 with_total=with_total,
                 area_codes=area_codes,
             )
+
+    def recent_runs(self, source: str, limit: int = 10) -> tuple[RunLine, ...]:
+        """The newest runs of one source (the sources page)."""
+        return self._lookup(("runs", source, limit), lambda c: recent_runs(c, (source,), per_source=limit))
+
+    def rejections(self, source: str, limit: int = 20) -> list[lookups.Rejection]:
+        """The newest rejected records' reasons of one source (never the records themselves)."""
+        return self._lookup(("rejections", source, limit), lambda c: lookups.rejections(c, source, limit))
 
     def lineage(self, kpi_id: str, *, area: str, period: str | Period | None = None) -> Lineage:
         """What a number is, how it is computed, from which sources and runs, and as of when."""

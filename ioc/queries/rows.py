@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, literal, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,7 +22,7 @@ from ioc.kpi.periods import Period
 from ioc.kpi.selection import selection
 from ioc.kpi.spec import KpiLibrary
 from ioc.models import Department, OrgUnit, Procedure
-from ioc.queries.types import RowPage, Scope
+from ioc.queries.types import RowPage
 
 #: The columns a list shows, per dataset: codes, dates and states, never anything about a citizen.
 LIST_COLUMNS = {
@@ -52,11 +52,6 @@ LIST_COLUMNS = {
 }
 KEY_COLUMN = {"dossier": "code", "incident": "external_id"}
 DEFAULT_SORT = {"dossier": "received_at", "incident": "reported_at"}
-#: Columns a list may be filtered on with `column = value`.
-FILTERABLE = {
-    "dossier": ("procedure_code", "department_code", "org_unit_code", "channel", "status"),
-    "incident": ("category", "org_unit_code", "severity", "status"),
-}
 LABELS = {"procedure_code": Procedure, "department_code": Department, "org_unit_code": OrgUnit}
 
 MAX_PAGE = 10_000
@@ -64,7 +59,7 @@ _FAR_FUTURE = datetime(9999, 1, 1).isoformat()
 
 
 class RowQueryError(ValueError):
-    """A list request the read model refuses: unknown sort or filter column, bad cursor."""
+    """A list request the read model refuses: unknown sort column, bad cursor, page size."""
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -81,18 +76,6 @@ def decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
-def scope_conditions(
-    table: Any, dataset: str, scope: Scope, area_codes: frozenset[str] | None
-) -> list[ColumnElement]:
-    """The reader's scope as WHERE conditions (departments for dossiers; areas for every dataset)."""
-    out: list[ColumnElement] = []
-    if scope.departments is not None and dataset == "dossier":
-        out.append(table.c.department_code.in_(sorted(scope.departments)))
-    if area_codes is not None:
-        out.append(table.c.org_unit_code.in_(sorted(area_codes)))
-    return out
-
-
 def page(
     connection: Connection,
     library: KpiLibrary,
@@ -101,19 +84,20 @@ def page(
     area: str,
     *,
     part: str,
-    filters: Mapping[str, Any],
     after: str | None,
     limit: int,
     sort: str | None,
     descending: bool,
-    scope: Scope,
     now: datetime,
+    zone: ZoneInfo,
     with_total: bool = False,
     area_codes: frozenset[str] | None = None,
 ) -> RowPage:
+    """One page of the rows `library`'s KPI counts (narrowed KPIs carry their extra filters);
+    `area_codes`: the reader's area scope, when restricted."""
     if not 1 <= limit <= MAX_PAGE:
         raise RowQueryError(f"limit must be between 1 and {MAX_PAGE}")
-    chosen = selection(connection, library, kpi_id, period, area, part=part, now=now)  # type: ignore[arg-type]
+    chosen = selection(connection, library, kpi_id, period, area, part=part, now=now, zone=zone)  # type: ignore[arg-type]
     name = chosen.dataset.name
     if name not in LIST_COLUMNS:
         raise KpiQueryError(f"KPI {kpi_id} counts no listable rows")
@@ -121,11 +105,9 @@ def page(
     sort = sort or DEFAULT_SORT[name]
     if sort not in LIST_COLUMNS[name]:
         raise RowQueryError(f"cannot sort by {sort!r} (choose one of {', '.join(LIST_COLUMNS[name])})")
-    conditions = [*chosen.conditions, *scope_conditions(table, name, scope, area_codes)]
-    for column, value in filters.items():
-        if column not in FILTERABLE[name]:
-            raise RowQueryError(f"cannot filter by {column!r} (choose one of {', '.join(FILTERABLE[name])})")
-        conditions.append(table.c[column] == value)
+    conditions = list(chosen.conditions)
+    if area_codes is not None:
+        conditions.append(table.c.org_unit_code.in_(sorted(area_codes)))
 
     sort_column = table.c[sort]
     nullable = sort_column.nullable and sort not in ("received_at", "reported_at")

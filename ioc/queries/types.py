@@ -98,6 +98,8 @@ class SeriesPoint:
     start: date
     value: float | None
     target: float | None = None
+    flag: str | None = None
+    """The source's status flag of the observation ('provisional' is shown as "Sơ bộ")."""
 
 
 @dataclass(frozen=True)

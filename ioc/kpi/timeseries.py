@@ -42,10 +42,9 @@ def _consecutive(periods: Sequence[Period]) -> bool:
 
 
 def _grouped_parts(
-    ctx: Context, kpi: Kpi, parts: list[MeasureSpec], window: Period, grain: str
+    ctx: Context, kpi: FactKpi, parts: list[MeasureSpec], window: Period, grain: str
 ) -> tuple[Select, str]:
     """(query of (bucket, v0, v1…), path) for parts sharing one time anchor."""
-    assert kpi.dataset is not None
     dataset = DATASETS[kpi.dataset]
     chosen = plan(ctx, dataset, parts, window, None)
     if isinstance(chosen, Rollup):
@@ -89,7 +88,7 @@ def _grouped_parts(
 
 
 def _by_bucket(
-    ctx: Context, kpi: Kpi, parts: list[MeasureSpec], window: Period, grain: str
+    ctx: Context, kpi: FactKpi, parts: list[MeasureSpec], window: Period, grain: str
 ) -> list[dict[date, Any]]:
     query, _ = _grouped_parts(ctx, kpi, parts, window, grain)
     out: list[dict[date, Any]] = [{} for _ in parts]
@@ -100,7 +99,7 @@ def _by_bucket(
 
 
 def _fast_series(ctx: Context, kpi: Kpi, periods: Sequence[Period]) -> list[float | None] | None:
-    if kpi.type not in ("count", "sum", "ratio") or not _consecutive(periods):
+    if not isinstance(kpi, FactKpi) or kpi.type not in ("count", "sum", "ratio") or not _consecutive(periods):
         return None
     parts = kpi.parts()
     if any(part.snapshot for part in parts.values()):

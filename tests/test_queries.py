@@ -157,6 +157,12 @@ def test_rows_filters_and_scope(model: ReadModel) -> None:
         model.rows("dossiers_received", area="66", period="2026-10", sort="applicant_name")
     with pytest.raises(PermissionError):
         model.rows("dossiers_received", area="66", period="2026-10", scope=Scope(areas=frozenset({"66002"})))
+    commune = model.rows("dossiers_received", area="66", period="2026-10", filters={"org_unit_code": "66002"})
+    assert sorted(row["code"] for row in commune.rows) == ["d6", "d7"]
+    by_column = model.rows(
+        "dossiers_received", area="66", period="2026-10", filters={"department_code": "SYT"}
+    )
+    assert sorted(row["code"] for row in by_column.rows) == ["d3", "d4", "d6"]
     own = model.rows(
         "dossiers_received", area="66002", period="2026-10", scope=Scope(areas=frozenset({"66002"}))
     )

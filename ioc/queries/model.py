@@ -338,8 +338,10 @@ class ReadModel:
         with_total: bool = False,
     ) -> RowPage:
         """The fact rows a number counts, keyset-paged and sorted in SQL (drill-down, lineage, exports).
-        `filters` narrow as for tiles (department, procedure, channel, category, severity); a clicked
-        commune is simply `area`."""
+        `filters` narrow as for tiles (department, procedure, channel, category, severity); an `area`
+        (or `org_unit_code`) filter, a clicked commune, replaces `area`."""
+        filters = dict(filters or {})
+        area = str(filters.pop("area", None) or filters.pop("org_unit_code", None) or area)
         self._check_scope(scope, area)
         narrowing = self.narrowing(filters, scope)
         when = self._period(period, self.library.get(kpi_id))

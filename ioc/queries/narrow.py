@@ -25,6 +25,9 @@ NARROWABLE = {
     "severity": "severity",
 }
 
+#: The dataset column names are accepted too (`department_code` = `department`).
+ALIASES = {column: name for name, column in NARROWABLE.items()}
+
 Narrowing = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
@@ -35,7 +38,8 @@ class NarrowingError(ValueError):
 def normalise(filters: Mapping[str, Any] | None) -> Narrowing:
     """`{"department": "SYT"}` or `{"channel": ["online", "postal"]}` → a hashable, sorted form."""
     out = []
-    for name, value in sorted((filters or {}).items()):
+    for given, value in sorted((filters or {}).items()):
+        name = ALIASES.get(given, given)
         if name not in NARROWABLE:
             raise NarrowingError(f"unknown filter {name!r} (choose one of {', '.join(NARROWABLE)})")
         values = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else (value,)

@@ -68,7 +68,7 @@ def record_heartbeat(
 
 def heartbeats(connection: Connection) -> dict[str, Heartbeat]:
     rows = connection.execute(text("SELECT screen_id, seen_at, scene, version, error FROM wall_heartbeat"))
-    return {row.screen_id: Heartbeat(*tuple(row)) for row in rows}
+    return {row.screen_id: Heartbeat(**row._mapping) for row in rows}
 
 
 def liveness(beat: Heartbeat | None, now: datetime, *, late_after: int, offline_after: int) -> str:
@@ -160,7 +160,7 @@ def open_alerts(connection: Connection, limit: int = 20) -> list[Alert]:
         ),
         {"limit": limit},
     )
-    return [Alert(*tuple(row)) for row in rows]
+    return [Alert(**row._mapping) for row in rows]
 
 
 def acknowledge(connection: Connection, keys: Sequence[str] | None, *, now: datetime) -> int:

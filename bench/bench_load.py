@@ -107,6 +107,39 @@ def truncate(engine: Engine) -> None:
         connection.execute(text("TRUNCATE dossier"))
 
 
+def rollup_triggers(engine: Engine, action: str) -> None:
+    """ENABLE or DISABLE the statement-level triggers that log changes for the KPI rollups."""
+    with engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE dossier {action} TRIGGER USER"))
+
+
+def every_row_changed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same dossiers with a new status: every row is updated (both images logged)."""
+    return frame.assign(status=np.where(frame["status"] == 9, 10, 9))
+
+
+def trigger_overhead(engine: Engine, frame: pd.DataFrame, batch: int) -> list[tuple[str, float, float]]:
+    """Load path with and without the rollups' change-log triggers: all inserts, then all updates."""
+    changed = every_row_changed(frame)
+    figures = []
+    for label, data in (("all inserts", frame), ("every row updated", changed)):
+        seconds = {}
+        for action in ("ENABLE", "DISABLE"):
+            rollup_triggers(engine, action)
+            if data is frame:
+                truncate(engine)
+            else:
+                truncate(engine)
+                through_load_path(engine, frame, batch)
+            seconds[action] = timed(
+                f"load path, {label}, triggers {action.lower()}d",
+                lambda data=data: through_load_path(engine, data, batch),
+            )
+        rollup_triggers(engine, "ENABLE")
+        figures.append((label, seconds["ENABLE"], seconds["DISABLE"]))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +163,7 @@ def main() -> None:
         rerun_s = timed(
             "load path, same batches again (no changes)", lambda: through_load_path(engine, frame, args.batch)
         )
+        triggers = trigger_overhead(engine, frame, args.batch)
         to_sql_s = None
         if not args.skip_to_sql:
             to_sql_s = timed('DataFrame.to_sql(method="multi")', lambda: through_to_sql(engine, frame))
@@ -144,6 +178,9 @@ def main() -> None:
         results.append(('DataFrame.to_sql(method="multi")', to_sql_s))
     for label, seconds in results:
         print(f"{label:<44} {rows / seconds:>12,.0f} {seconds / copy_s:>17.1f}×")
+    print("\nchange-log triggers of the KPI rollups (statement-level, migration 0008):")
+    for label, on, off in triggers:
+        print(f"  {label:<24} {on:8.2f} s on, {off:8.2f} s off: {100 * (on / off - 1):+.1f} %")
     if to_sql_s is not None:
         print(f"\nload path is {to_sql_s / load_s:.1f}× faster than to_sql(method='multi').")
 

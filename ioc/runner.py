@@ -13,7 +13,7 @@
    batches committed before the failure stay, and so does their cursor, so the next run continues).
    A stop request (`stop` event, e.g. SIGTERM in `ioc worker`) is honoured between batches and ends
    the run as `failed` with an error saying it was stopped.
-6. When rows changed, the post-load hooks registered with :func:`after_load` run (e.g. rollups).
+6. The post-load hooks registered with :func:`after_load` run (e.g. rollups), changed rows or not.
 
 A failing source never deletes or changes stored data: nothing is written before a batch is read
 completely, and nothing is ever deleted by the runner.
@@ -145,7 +145,8 @@ _entry_point_hooks_loaded = False
 
 
 def after_load(hook: AfterLoadHook) -> AfterLoadHook:
-    """Register `hook(engine, source, tables_changed)`, called after a run that changed rows.
+    """Register `hook(engine, source, tables_changed)`, called after every run (`tables_changed` may
+    be empty: a hook can complete work a killed process left pending) and at worker start.
 
     Usable as a decorator; hooks declared in the `ioc.after_load` entry-point group are registered
     on first use. Hooks run after the run's row is final; a hook's failure is logged and does not
@@ -462,8 +463,7 @@ def run_source(
         summary.rows_updated,
         summary.rows_rejected,
     )
-    if summary.tables_changed:
-        _call_hooks(engine, source, frozenset(summary.tables_changed))
+    call_hooks(engine, source, frozenset(summary.tables_changed))
     return summary
 
 
@@ -486,7 +486,8 @@ def _load_entry_point_hooks() -> None:
             log.exception("after-load hook %s (%s) could not be loaded", entry.name, entry.value)
 
 
-def _call_hooks(engine: Engine, source: str, tables: frozenset[str]) -> None:
+def call_hooks(engine: Engine, source: str, tables: frozenset[str]) -> None:
+    """Run the after-load hooks (after every run, and at worker start with no tables)."""
     _load_entry_point_hooks()
     for hook in list(_AFTER_LOAD):
         try:

@@ -39,7 +39,7 @@ from ioc.config import ConfigError, Schedule, Settings, parse_duration
 from ioc.connector import connector_class, validate_options
 from ioc.cron import cron_trigger
 from ioc.database import make_engine
-from ioc.runner import run_source, source_config
+from ioc.runner import call_hooks, run_source, source_config
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,7 @@ def run_worker(settings: Settings, engine: Engine) -> None:
     """Build the scheduler, handle signals, block until stopped (what `ioc worker` runs)."""
     stop = threading.Event()
     scheduler = build_scheduler(settings, engine=engine, stop=stop)
+    call_hooks(engine, "(worker start)", frozenset())  # complete what a killed process left pending
     shutdown = install_signal_handlers(scheduler, stop)
     for job in scheduler.get_jobs():
         log.info("scheduled %s: %s", job.id, job.trigger)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from ioc.config import Settings, load_settings
 from ioc.database import EmbeddedPostgres, make_engine, normalise_url, temporary_database
+from ioc.kpi import rollup as rollups
 from ioc.migrate import upgrade
 from ioc.models import ALL_TABLES
 from tests.loopback import LoopbackServer
@@ -66,9 +67,11 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    """The session's engine with every table emptied before the test."""
+    """The session's engine with every table emptied before the test, the KPI rollups, their change
+    logs and state too (the working-day calendar stays)."""
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE"))
+        rollups.clear(connection)
     return engine
 
 

@@ -71,7 +71,7 @@ def sync(connection: Connection, calendar: WorkCalendar) -> bool:
     if [tuple(row) for row in stored] == [(r["day"], r["is_working_day"], r["holiday"]) for r in wanted]:
         return False
     _replace(connection, wanted)
-    built = tuple(name for name in rollup.ROLLUP_DATASETS if rollup.state(connection, name).built)
+    built = tuple(n for n in rollup.ROLLUP_DATASETS if rollup.state(connection, n).refreshed_at is not None)
     if built:
         rollup.refresh(connection, datasets=built)
     return True

@@ -35,9 +35,9 @@ def plan(
     if all(part.snapshot for part in parts):
         moment = ctx.moment(period)
         found = find_open_rollup(dataset.name, parts, column)
-        if found is None or state.refreshed_at is None:
+        if found is None or state.refreshed_at is None or state.snapshot_from is None:
             return None
-        if moment >= state.refreshed_at:
+        if moment >= state.snapshot_from:  # refreshed, and no row opens or closes later
             return found
         local = moment.astimezone(ctx.zone)
         month_start = local.day == 1 and local.time() == time(0) and moment.utcoffset() is not None

@@ -45,6 +45,19 @@ rollup_state = Table(
     Column("refreshed_at", DateTime(timezone=True), nullable=False),
     Column("data_as_of", DateTime(timezone=True), comment="newest change in the dataset at refresh"),
     Column("rows", BigInteger, nullable=False),
+    Column(
+        "pending_full",
+        Boolean,
+        nullable=False,
+        server_default="false",
+        comment="a full rebuild is due (first build, TRUNCATE, calendar change); set before it starts",
+    ),
+    Column(
+        "events_until",
+        DateTime(timezone=True),
+        comment="latest opening or closing time in the data (future-dated rows): the snapshot "
+        "rollups serve moments from max(refreshed_at, events_until) on",
+    ),
 )
 
 #: SQL types of rollup dimension columns, by dataset column kind.
@@ -67,13 +80,26 @@ def _aggregate_table(name: str, keys: list[Column], dims: dict[str, str], extra:
 
 
 def rollup_table(name: str, dims: dict[str, str], sums: tuple[str, ...]) -> Table:
-    """The table of one rollup: period_start, the dimensions, n and one sum per summable column."""
-    return _aggregate_table(
-        name,
-        [Column("period_start", Date, nullable=False)],
-        dims,
-        [Column(f"sum_{column}", Numeric) for column in sums],
-    )
+    """The table of one rollup: period_start, the dimensions, n and, per summable column, its strict
+    sum (`sum_`: NULL when any row's value is NULL), the sum of its non-NULL values (`total_`) and the
+    number of NULLs (`nulls_`) — the last two let changes be added and taken away exactly."""
+    extra: list[Column] = []
+    for column in sums:
+        extra += [
+            Column(f"sum_{column}", Numeric),
+            Column(f"total_{column}", Numeric),
+            Column(f"nulls_{column}", BigInteger, nullable=False, server_default="0"),
+        ]
+    return _aggregate_table(name, [Column("period_start", Date, nullable=False)], dims, extra)
+
+
+def key_columns(table: Table) -> list[str]:
+    """The columns that identify a row of a rollup-shaped table (its unique key)."""
+    return [
+        column.name
+        for column in table.c
+        if column.name != "n" and not column.name.startswith(("sum_", "total_", "nulls_"))
+    ]
 
 
 def open_table(name: str, dims: dict[str, str]) -> Table:
@@ -85,4 +111,18 @@ def history_table(name: str, dims: dict[str, str]) -> Table:
     """Open rows at past month starts (local midnight), by clamped due day and dimensions."""
     return _aggregate_table(
         name, [Column("moment_day", Date, nullable=False), Column("due_day", Date)], dims, []
+    )
+
+
+def change_table(name: str, source: Table, columns: tuple[str, ...]) -> Table:
+    """The change log of a fact table: one row per changed row image, +1 (new) or -1 (old), written by
+    statement-level triggers (migration 0008) and consumed by the rollup refresh."""
+    existing = metadata.tables.get(f"{SCHEMA}.{name}")
+    if existing is not None:
+        return existing
+    return Table(
+        name,
+        metadata,
+        Column("sign", SmallInteger, nullable=False),
+        *(Column(column, source.c[column].type) for column in columns),
     )

@@ -1,0 +1,236 @@
+"""Rollups are a cache that is exact or not used: corrections, writes that bypass the runner, a refresh
+killed midway, snapshot moments at a fixed `now`. Data: the October dossiers of test_kpi_engine
+(hand-computed there: 8 received in October at the province, 7 finished, 5 of them on time)."""
+
+# ruff: noqa: F811  (the fixtures imported from test_kpi_engine are parameters here)
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, text
+
+from ioc.kpi import KpiLibrary
+from ioc.kpi import rollup as rollups
+from ioc.kpi.engine import compute
+from ioc.kpi.periods import LOCAL_TZ
+from ioc.load import load_batch
+from ioc.models import Dossier
+from ioc.runner import call_hooks
+from tests.test_kpi_engine import _dossier, at, dossiers, kdb, library  # noqa: F401 (fixtures)
+
+
+def value(engine: Engine, library: KpiLibrary, kpi: str, period: str, **options: object) -> tuple[float, str]:
+    result = compute(engine, library, kpi, period, "66", **options)  # type: ignore[arg-type]
+    return result.value, result.path
+
+
+def _load(engine: Engine, row: dict[str, object]) -> None:
+    """One record through the runner's load path (upsert), then the runner's after-load hook."""
+    with engine.begin() as connection:
+        load_batch(connection, "dossier", [{k: v for k, v in row.items() if k != "source"}], source="test")
+    call_hooks(engine, "test", frozenset({"dossier"}))
+
+
+def test_a_correction_leaves_its_old_month_and_joins_the_new_one(
+    dossiers: Engine, library: KpiLibrary
+) -> None:
+    with dossiers.begin() as connection:  # loaded a while ago
+        connection.execute(text("UPDATE dossier SET updated_at = now() - interval '2 hours'"))
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (7, "rollup")
+    # through the runner's load path: d4 (open) was received on 3/11, not 20/10; then d2 (received
+    # 02/10, due 09/10 17:00, finished 12/10: late, 6 working days) was finished on 2/11 in fact
+    _load(
+        dossiers,
+        _dossier("d4", "66001", "online", at("2026-11-03"), at("2026-11-03", "17:00"), None, "SYT", "P2"),
+    )
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (7, "rollup")
+    assert value(dossiers, library, "dossiers_received", "2026-11") == (1, "rollup")
+    _load(
+        dossiers,
+        _dossier("d2", "66001", "in_person", at("2026-10-02"), at("2026-10-09", "17:00"), at("2026-11-02")),
+    )
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (6, "rollup")
+    assert value(dossiers, library, "dossiers_finished", "2026-11") == (1, "rollup")
+    assert value(dossiers, library, "dossiers_on_time_rate", "2026-10") == (pytest.approx(500 / 6), "rollup")
+    assert value(dossiers, library, "dossiers_on_time_rate", "2026-11") == (0, "rollup")
+    # 4+5+5+6+4+1 working days over the six left in October (d7, d8 received on Saturdays)
+    assert value(dossiers, library, "dossiers_avg_processing_days", "2026-10") == (
+        pytest.approx(25 / 6),
+        "rollup",
+    )
+    # the day rollups too: d2 left 12/10 and joined 02/11
+    assert value(dossiers, library, "dossiers_finished", "2026-10-12")[0] == 0
+    assert value(dossiers, library, "dossiers_finished", "2026-11-02")[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("statement", "october", "november"),
+    [
+        ("UPDATE dossier SET received_at = '2026-11-05 09:00+07' WHERE code = 'd3'", 7, 1),
+        ("DELETE FROM dossier WHERE code = 'd4'", 7, 0),
+        (
+            "INSERT INTO dossier (source, code, org_unit_code, channel, received_at, status) "
+            "VALUES ('sql', 'x1', '66002', 'online', '2026-10-31 23:30+07', 1), "
+            "('sql', 'x2', '66002', 'online', '2026-11-01 00:30+07', 1)",
+            9,
+            1,
+        ),
+    ],
+)
+def test_a_write_that_bypasses_the_runner_is_never_served_stale(
+    dossiers: Engine, library: KpiLibrary, statement: str, october: int, november: int
+) -> None:
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (8, "rollup")
+    with dossiers.begin() as connection:
+        connection.execute(text(statement))
+    # no refresh yet: the change log is not empty, the engine reads the facts
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (october, "raw")
+    assert value(dossiers, library, "dossiers_received", "2026-11") == (november, "raw")
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (october, "rollup")
+    assert value(dossiers, library, "dossiers_received", "2026-11") == (november, "rollup")
+
+
+def test_truncate_and_a_calendar_change_make_a_full_rebuild_due(
+    dossiers: Engine, library: KpiLibrary
+) -> None:
+    rollups.catch_up(dossiers)
+    with dossiers.begin() as connection:  # a compensatory working Saturday in October: d2 took 7 days
+        connection.execute(text("UPDATE kpi.work_calendar SET is_working_day = is_working_day WHERE false"))
+    assert rollups.state(dossiers.connect(), "dossier").pending
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (7, "raw")
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (7, "rollup")
+    with dossiers.begin() as connection:  # emptied and loaded again, by hand
+        connection.execute(text("CREATE TEMPORARY TABLE saved AS SELECT * FROM dossier"))
+        connection.execute(text("TRUNCATE dossier"))
+        connection.execute(text("INSERT INTO dossier SELECT * FROM saved"))
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (7, "raw")
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (7, "rollup")
+
+
+KILLED_REFRESH = """
+import sys
+from ioc.database import make_engine
+from ioc.kpi import rollup
+rollup.after_load(make_engine(sys.argv[1]), "test", frozenset({"dossier"}))
+"""
+
+
+def _wait_for(engine: Engine, query: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.execute(text(query)).scalar():
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {query}")
+
+
+def test_a_refresh_killed_midway_leaves_the_numbers_right(dossiers: Engine, library: KpiLibrary) -> None:
+    """kill -9 of the process refreshing after a load: until a later run completes the refresh the
+    engine reads the facts; a run that changes nothing completes it."""
+    rollups.catch_up(dossiers)
+    with dossiers.begin() as connection:
+        connection.execute(text("DELETE FROM dossier WHERE code IN ('d1', 'd2')"))  # a load's changes
+        # the refresh will stop after its first statement writing a rollup, until it is killed
+        connection.execute(text("CREATE TABLE pause_refresh ()"))
+        connection.execute(
+            text(
+                "CREATE FUNCTION pause_refresh() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(120); RETURN NULL; END $$"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TRIGGER pause_refresh AFTER INSERT ON kpi.dossier_received_day "
+                "FOR EACH STATEMENT EXECUTE FUNCTION pause_refresh()"
+            )
+        )
+    url = dossiers.url.render_as_string(hide_password=False)
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_REFRESH, url], env=os.environ.copy())
+    try:
+        sleeping = (
+            "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()"
+        )
+        _wait_for(dossiers, f"SELECT EXISTS ({sleeping})")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        with dossiers.begin() as connection:  # the server ends the dead client's session (rollback)
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM ({sleeping}) s"))
+        _wait_for(dossiers, f"SELECT NOT EXISTS ({sleeping})")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        with dossiers.begin() as connection:
+            connection.execute(text("DROP TRIGGER pause_refresh ON kpi.dossier_received_day"))
+            connection.execute(text("DROP FUNCTION pause_refresh()"))
+            connection.execute(text("DROP TABLE pause_refresh"))
+    assert worker.returncode == -signal.SIGKILL
+    # October without d1 and d2: 6 received, 5 finished (3 on time: d6, d7, d8; late: d9) + d5
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (6, "raw")
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (5, "raw")
+    call_hooks(dossiers, "next run, nothing changed", frozenset())
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (6, "rollup")
+    assert value(dossiers, library, "dossiers_finished", "2026-10") == (5, "rollup")
+    assert value(dossiers, library, "dossiers_on_time_rate", "2026-10") == (80, "rollup")
+
+
+def test_snapshot_kpis_agree_at_a_fixed_now(kdb: Engine, library: KpiLibrary) -> None:
+    """Overdue / due soon at a fixed moment after the refresh (00:30 local, the day after tomorrow):
+    the rollup path gives the facts' numbers, deadlines just before and after midnight included."""
+    now = datetime.combine(datetime.now(LOCAL_TZ).date() + timedelta(days=2), datetime.min.time(), LOCAL_TZ)
+    now += timedelta(minutes=30)
+    received = now - timedelta(days=30)
+    dues = [
+        now - timedelta(days=10),  # overdue
+        now - timedelta(hours=1),  # 23:30 the day before: overdue
+        now - timedelta(minutes=31),  # 23:59: overdue
+        now + timedelta(minutes=30),  # 01:00 the same day: due today, not overdue
+        now + timedelta(hours=23),  # 23:30 the same day
+        now + timedelta(days=1),
+        None,  # no deadline: never overdue
+    ]
+    rows = [_dossier(f"n{i}", "66001", "online", received, due, None) for i, due in enumerate(dues)]
+    rows = [row | {"updated_at": now} for row in rows]  # the data is as of then
+    with kdb.begin() as connection:
+        connection.execute(insert(Dossier.__table__), rows)
+    period = f"{now.year:04d}-{now.month:02d}"
+    kpis = ("dossiers_open_overdue", "dossiers_due_soon")
+    raw = {kpi: value(kdb, library, kpi, period, now=now) for kpi in kpis}
+    assert raw["dossiers_open_overdue"] == (3, "raw")
+    rollups.catch_up(kdb)
+    for kpi in kpis:
+        assert value(kdb, library, kpi, period, now=now) == (raw[kpi][0], "rollup"), kpi
+        assert value(kdb, library, kpi, period, use_rollups=False, now=now) == raw[kpi]
+
+
+def test_a_future_dated_row_keeps_snapshot_kpis_on_the_facts(kdb: Engine, library: KpiLibrary) -> None:
+    """A row whose finish lies ahead of the moment asked is open then: the open-rows rollup (rows
+    open at the refresh) does not have it, so the engine reads the facts until that moment passes."""
+    now = datetime.now(LOCAL_TZ) + timedelta(hours=2)
+    received, due = now - timedelta(days=10), now - timedelta(days=2)
+    rows = [
+        _dossier("open", "66001", "online", received, due, None),
+        _dossier("ahead", "66001", "online", received, due, now + timedelta(days=1)),  # finished "tomorrow"
+    ]
+    later = now + timedelta(days=2)
+    rows = [row | {"updated_at": later} for row in rows]  # the data is as of then
+    with kdb.begin() as connection:
+        connection.execute(insert(Dossier.__table__), rows)
+    rollups.catch_up(kdb)
+    period = f"{now.year:04d}-{now.month:02d}"
+    assert value(kdb, library, "dossiers_open_overdue", period, now=now) == (2, "raw")
+    assert value(kdb, library, "dossiers_open_overdue", f"{later.year:04d}-{later.month:02d}", now=later) == (
+        1,
+        "rollup",
+    )

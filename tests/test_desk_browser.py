@@ -251,6 +251,8 @@ def test_every_page_renders(browser, base_url: str, month: str, size: tuple[int,
             )
             assert page.locator(".desk-title").inner_text()
             assert page.locator("text=Không tải được phần này").count() == 0, name
+            if name == "incidents":  # the commune bubbles are placed (areas carry lat/lon)
+                assert page.locator('[id*="incidents_new"][id*="desk-chart"][id*="area"] .point').count() > 0
             page.screenshot(path=str(shots / f"desk-{name}-{size[0]}x{size[1]}.png"))
         assert not errors, errors
     finally:

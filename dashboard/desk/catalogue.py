@@ -127,8 +127,8 @@ def kpi_page(rm: Any, filters: Filters, province: str, kpi_id: str) -> list[Comp
 
 def history_table(rm: Any, kpi_id: str, filters: Filters, province: str) -> dbc.Table:
     lang = filters.lang
-    series = rm.series(
-        kpi_id, area=numbers.area_of(filters, province), count=12, end=numbers.grain_end(rm, kpi_id, filters)
+    series = numbers.series(
+        rm, kpi_id, filters, province, count=12, end=numbers.grain_end(rm, kpi_id, filters)
     )
     unit = series.unit_vi
     head = html.Thead(

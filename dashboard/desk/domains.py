@@ -34,7 +34,6 @@ INCIDENT_CARDS = (
     "incident_median_hours_to_close",
 )
 DIGITAL_CARDS = ("vneid_level2_rate", "vneid_level2_activations", "vneid_target", "dvc_accounts")
-MAP_POINTS = 3000
 
 
 def _period_line(filters: Filters) -> html.P:
@@ -63,7 +62,6 @@ def overview(rm: Any, filters: Filters, province: str) -> list[Component]:
 
 def incidents(rm: Any, filters: Filters, province: str) -> list[Component]:
     lang = filters.lang
-    area = numbers.area_of(filters, province)
     return [
         _period_line(filters),
         section(t("incidents", lang), lambda: cards(rm, INCIDENT_CARDS, filters, province), lang),
@@ -79,7 +77,7 @@ def incidents(rm: Any, filters: Filters, province: str) -> list[Component]:
                     ),
                     lg=5,
                 ),
-                dbc.Col(section(t("map", lang), lambda: incident_map(rm, filters, area), lang), lg=7),
+                dbc.Col(section(t("map", lang), lambda: incident_map(rm, filters, province), lang), lg=7),
             ]
         ),
         dbc.Row(
@@ -88,7 +86,7 @@ def incidents(rm: Any, filters: Filters, province: str) -> list[Component]:
                     section(
                         t("by_area", lang),
                         lambda: ranking_table(
-                            rm.breakdown("incidents_new", "area", area=area, period=filters.period),
+                            numbers.breakdown(rm, "incidents_new", "area", filters, province),
                             filters,
                             by="area",
                         ),
@@ -107,28 +105,29 @@ def incidents(rm: Any, filters: Filters, province: str) -> list[Component]:
     ]
 
 
-def incident_map(rm: Any, filters: Filters, area: str) -> Component:
-    """Incidents of the period at their coordinates (no map tiles); a point opens its area's list."""
-    page = rm.rows(
-        "incidents_new",
-        area=area,
-        period=filters.period,
-        filters=numbers.list_filters(filters, "incident"),
-        limit=MAP_POINTS,
-        sort="reported_at",
-        descending=True,
+def incident_map(rm: Any, filters: Filters, province: str) -> Component:
+    """Incidents of the period by commune, as bubbles at the communes' coordinates (no map tiles,
+    no internet); a bubble opens its commune's list."""
+    result = numbers.breakdown(rm, "incidents_new", "area", filters, province)
+    places = {o.code: o for o in rm.areas(province)} | {
+        o.code: o for o in rm.areas(numbers.area_of(filters, province))
+    }
+    frame = pd.DataFrame(
+        [
+            {
+                "key": row.key,
+                "label": row.label,
+                "value": row.value,
+                "lat": getattr(places.get(row.key), "lat", None),
+                "lon": getattr(places.get(row.key), "lon", None),
+            }
+            for row in result.rows
+        ],
+        columns=["key", "label", "value", "lat", "lon"],
     )
-    frame = pd.DataFrame(list(page.rows), columns=[*page.columns])
-    if frame.empty:
-        return graph(figures.empty(t("map", filters.lang), filters.lang), "incidents_new", "area")
-    counts = (
-        frame.groupby(["org_unit_code", "org_unit_name"], dropna=True)
-        .agg(lat=("lat", "mean"), lon=("lon", "mean"), value=("external_id", "count"))
-        .reset_index()
-    )
-    counts = counts.rename(columns={"org_unit_code": "key", "org_unit_name": "label"})
+    frame = frame[frame["value"].fillna(0) > 0]
     figure = figures.area_map(
-        counts, title=t("map", filters.lang), unit=t("incidents", filters.lang).lower(), lang=filters.lang
+        frame, title=t("map", filters.lang), unit=t("incidents", filters.lang).lower(), lang=filters.lang
     )
     return graph(figure, "incidents_new", "area")
 
@@ -166,7 +165,7 @@ def digital(rm: Any, filters: Filters, province: str) -> list[Component]:
         section(
             t("ranking", lang),
             lambda: ranking_table(
-                rm.breakdown("vneid_level2_rate", "area", area=area, period=filters.period),
+                numbers.breakdown(rm, "vneid_level2_rate", "area", filters, province),
                 filters,
                 by="area",
                 limit=200,
@@ -222,6 +221,14 @@ def flag_badge(flag: str | None, lang: str) -> Component | None:
     return dbc.Badge(t(flag, lang), color="secondary", className="ms-1 desk-flag")
 
 
+def source_flag(rm: Any, kpi_id: str, observed: str, filters: Filters, province: str) -> str | None:
+    """The source's flag ('provisional' → "Sơ bộ") of the observation a value comes from."""
+    if rm.library.get(kpi_id).type != "latest":
+        return None
+    points = numbers.series(rm, kpi_id, filters, province, periods=[observed]).points
+    return points[0].flag if points else None
+
+
 def indicator_table(rm: Any, kpi_ids: list[str], filters: Filters, province: str) -> dbc.Table:
     lang = filters.lang
     found = numbers.tiles(rm, kpi_ids, filters, province)
@@ -233,7 +240,7 @@ def indicator_table(rm: Any, kpi_ids: list[str], filters: Filters, province: str
         tile = found[kpi_id]
         unit = tile.unit_en if lang == "en" else tile.unit_vi
         observed = getattr(tile, "observed_period", None) or tile.period
-        flag = getattr(tile, "flag", None)
+        flag = source_flag(rm, kpi_id, observed, filters, province)
         rows.append(
             html.Tr(
                 [

@@ -79,7 +79,7 @@ def export(fmt: str) -> Response:
     if dataset not in COLUMNS:
         abort(404)
     province = current_settings().province.code
-    rows = iter_rows(rm, listing.kpi, **numbers.rows_query(filters, listing, province, dataset))
+    rows = iter_rows(rm, listing.kpi, **numbers.rows_query(filters, listing, province))
     header = file_header(rm, kpi, filters, listing, province)
     stream = (csv_stream if fmt == "csv" else xlsx_stream)(header, file_columns(dataset, filters.lang), rows)
     name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")

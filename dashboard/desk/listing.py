@@ -54,7 +54,7 @@ def view(
     dataset = kpi.dataset or "dossier"
     page = rm.rows(
         listing.kpi,
-        **numbers.rows_query(filters, listing, province, dataset),
+        **numbers.rows_query(filters, listing, province),
         after=listing.after,
         limit=PAGE_SIZE,
         with_total=listing.after is None,

@@ -16,7 +16,7 @@ from dashboard.desk.parts import graph, number_card, ranking_table, section
 from dashboard.desk.period_text import describe
 from dashboard.desk.tables import rows_table
 from dashboard.desk.texts import t
-from dashboard.url import Filters
+from dashboard.url import Filters, ListState
 
 HEADLINE = (
     "dossiers_on_time_rate",
@@ -66,12 +66,15 @@ def by_tabs(filters: Filters, by: str, page: str) -> dbc.Nav:
 def breakdown_chart(
     rm: Any, kpi_id: str, by: str, filters: Filters, province: str, title_key: str
 ) -> Component:
-    result = rm.breakdown(kpi_id, by, area=numbers.area_of(filters, province), period=filters.period)
+    result = numbers.breakdown(rm, kpi_id, by, filters, province)
     kpi = rm.library.get(kpi_id)
     target = kpi.target_for(int(filters.period[:4]), numbers.area_of(filters, province))
     title = f"{t(title_key, filters.lang)} · {t(by, filters.lang).lower()}"
+    rows = result.rows
+    if kpi.type == "count":  # a count's zero rows are noise in a chart (the ranking table keeps them)
+        rows = [row for row in rows if row.value]
     figure = figures.bars(
-        result.rows,
+        rows,
         title=title,
         unit=result.unit_vi,
         decimals=result.decimals,
@@ -82,8 +85,8 @@ def breakdown_chart(
 
 
 def trend_chart(rm: Any, kpi_id: str, filters: Filters, province: str) -> Component:
-    series = rm.series(
-        kpi_id, area=numbers.area_of(filters, province), count=12, end=numbers.grain_end(rm, kpi_id, filters)
+    series = numbers.series(
+        rm, kpi_id, filters, province, count=12, end=numbers.grain_end(rm, kpi_id, filters)
     )
     name = series.name_en if filters.lang == "en" else series.name_vi
     figure = figures.trend(
@@ -97,14 +100,7 @@ def trend_chart(rm: Any, kpi_id: str, filters: Filters, province: str) -> Compon
 
 
 def dossier_list(rm: Any, kpi_id: str, filters: Filters, province: str, limit: int = 10) -> Component:
-    page = rm.rows(
-        kpi_id,
-        area=numbers.area_of(filters, province),
-        period=filters.period,
-        filters=numbers.list_filters(filters, "dossier"),
-        limit=limit,
-        sort="due_at",
-    )
+    page = rm.rows(kpi_id, **numbers.rows_query(filters, ListState(kpi=kpi_id), province), limit=limit)
     return html.Div(
         [
             rows_table(page, filters, None, sortable=False),
@@ -144,12 +140,7 @@ def view(rm: Any, filters: Filters, province: str, *, by: str = "department") ->
                     section(
                         t("ranking", lang) + " · " + t("on_time_by", lang),
                         lambda: ranking_table(
-                            rm.breakdown(
-                                "dossiers_on_time_rate",
-                                by,
-                                area=numbers.area_of(filters, province),
-                                period=filters.period,
-                            ),
+                            numbers.breakdown(rm, "dossiers_on_time_rate", by, filters, province),
                             filters,
                             by=by,
                         ),

@@ -38,7 +38,7 @@ def areas(connection: Connection, parent: str | None) -> list[Option]:
         "ORDER BY successor_code IS NOT NULL, name"
     )
     return [
-        Option(r.code, r.name, r.level, r.successor_code)
+        Option(r.code, r.name, r.level, r.successor_code, r.lat, r.lon)
         for r in connection.execute(query, {"parent": parent})
     ]
 

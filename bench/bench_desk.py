@@ -1,0 +1,187 @@
+"""Desktop pages at 10 million dossiers: server time of each page's callbacks, a list page deep in the
+results (page 500) against page 1, and the peak memory of a 1,000,000-row export.
+
+    python bench/bench_desk.py [--database ioc_bench_10m] [--runs 7] [--export-rows 1000000]
+
+Uses the shared benchmark database (built by bench/dataset.py; migrated here if it is behind). Each
+page is drawn as Dash draws it: the page's `layout(**query)` (what the page-container callback runs)
+inside a Flask request context of the real app, cold (first call) and warm (median of --runs). The
+baseline measured in the same run is one read-model round trip (`ReadModel.data_version()`), so the
+page times are also given as multiples of it. Load average is printed with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+import dash  # noqa: E402
+
+from dashboard.app import create_app  # noqa: E402
+from dashboard.desk import numbers  # noqa: E402
+from dashboard.desk.export_route import file_columns  # noqa: E402
+from dashboard.exports import csv_stream, iter_rows, xlsx_stream  # noqa: E402
+from dashboard.url import Filters, ListState  # noqa: E402
+from ioc.config import load_settings  # noqa: E402
+from ioc.database import Database, make_engine  # noqa: E402
+from ioc.migrate import upgrade  # noqa: E402
+
+PAGES = {
+    "overview": ("/", {}),
+    "services": ("/desk/services", {"by": "department"}),
+    "services by commune": ("/desk/services", {"by": "area"}),
+    "socio-economic": ("/desk/socio", {}),
+    "incidents": ("/desk/incidents", {}),
+    "digital citizens": ("/desk/digital", {}),
+    "sources": ("/desk/sources", {}),
+    "KPI catalogue": ("/desk/kpi", {}),
+    "KPI page": ("/desk/kpi/<kpi_id>", {"kpi_id": "dossiers_on_time_rate"}),
+    "list page 1": ("/desk/list", {"kpi": "dossiers_received"}),
+}
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def timed(function: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def median_ms(function: Callable[[], Any], runs: int) -> float:
+    return statistics.median(timed(function) for _ in range(runs))
+
+
+class PeakRss:
+    """Peak resident memory of this process while the block runs (sampled every 20 ms)."""
+
+    def __enter__(self) -> PeakRss:
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.02)
+
+    def __exit__(self, *_: object) -> None:
+        self.running = False
+        self.thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def grew_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="ioc_bench_10m")
+    parser.add_argument("--server", default="postgresql+psycopg2://postgres@127.0.0.1:5432/")
+    parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=200_000)
+    parser.add_argument("--export-period", default="2026-04-01..2026-08-31")
+    args = parser.parse_args()
+
+    url = args.server + args.database
+    engine = make_engine(url)
+    upgrade(engine)
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "config.yaml"
+        config.write_text(
+            f"province:\n  code: '66'\nkpi_dir: {REPO_ROOT / 'kpi_definitions'}\n", encoding="utf-8"
+        )
+        settings = load_settings(config)
+    app = create_app(settings, Database(url=url, engine=engine, read_engine=engine))
+    layouts = {page["path_template"] or page["path"]: page["layout"] for page in dash.page_registry.values()}
+    rm = app.server.config["IOC_READ_MODEL"]
+    print(f"# desk bench on {args.database}, period {args.period}, {args.runs} warm runs; {load()}")
+
+    with app.server.test_request_context():
+        baseline = median_ms(rm.data_version, args.runs)
+        print(f"baseline: ReadModel.data_version() round trip  median {baseline:8.1f} ms   ({load()})")
+        print(f"{'page':24} {'cold ms':>9} {'warm median ms':>15} {'× baseline':>11}")
+        warm_times = []
+        for name, (path, extra) in PAGES.items():
+            query = {"period": args.period, **extra}
+
+            def draw(path: str = path, query: dict[str, str] = query) -> Any:
+                return layouts[path](**query)
+
+            cold = timed(draw)
+            warm = median_ms(draw, args.runs)
+            warm_times.append(warm)
+            print(f"{name:24} {cold:9.0f} {warm:15.1f} {warm / baseline:11.1f}   ({load()})")
+        print(f"median warm page: {statistics.median(warm_times):.1f} ms (goal ≤ 200 ms)   ({load()})")
+
+        lineage = median_ms(
+            lambda: rm.lineage("dossiers_on_time_rate", area="66", period=args.period), args.runs
+        )
+        print(f"lineage panel callback (read model part)  median {lineage:8.1f} ms   ({load()})")
+
+        # keyset paging: page 500 against page 1 (50 rows a page, sorted by due date)
+        query = {"area": "66", "period": "2026", "sort": "due_at", "filters": {}}
+        cursor = None
+        walk_started = time.perf_counter()
+        for _ in range(499):
+            cursor = rm.rows("dossiers_received", limit=50, after=cursor, **query).next_after
+        walk = time.perf_counter() - walk_started
+        first = median_ms(lambda: rm.rows("dossiers_received", limit=50, **query), args.runs)
+        deep = median_ms(lambda: rm.rows("dossiers_received", limit=50, after=cursor, **query), args.runs)
+        print(
+            f"list page 1 {first:.1f} ms · page 500 {deep:.1f} ms · ratio {deep / first:.2f} "
+            f"(walking 499 pages took {walk:.1f} s)   ({load()})"
+        )
+        page_500 = median_ms(
+            lambda: layouts["/desk/list"](period="2026", kpi="dossiers_received", after=cursor, page="500"),
+            args.runs,
+        )
+        print(f"list page 500 drawn (layout) median {page_500:.1f} ms   ({load()})")
+
+        filters = Filters(period=args.export_period)
+        listing = ListState(kpi="dossiers_received")
+        rows_query = numbers.rows_query(filters, listing, "66")
+        columns = file_columns("dossier", "vi")
+        header = [("Kỳ báo cáo", args.export_period)]
+        for label, stream, count in (
+            ("CSV 10,000 rows", csv_stream, 10_000),
+            (f"CSV {args.export_rows:,} rows", csv_stream, args.export_rows),
+            ("XLSX 10,000 rows", xlsx_stream, 10_000),
+            (f"XLSX {args.xlsx_rows:,} rows", xlsx_stream, args.xlsx_rows),
+        ):
+            rows = itertools.islice(iter_rows(rm, "dossiers_received", **rows_query), count)
+            started = time.perf_counter()
+            with PeakRss() as memory:
+                size = sum(len(chunk) for chunk in stream(header, columns, rows))
+            seconds = time.perf_counter() - started
+            print(
+                f"export {label:22} {size / 2**20:8.1f} MB in {seconds:6.1f} s, "
+                f"peak RSS +{memory.grew_mb:6.1f} MB   ({load()})"
+            )
+
+
+if __name__ == "__main__":
+    main()

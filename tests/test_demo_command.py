@@ -56,7 +56,7 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
         page = browser.new_page()
         for _ in range(50):
             try:
-                page.goto(f"http://127.0.0.1:{port}/")
+                page.goto(f"http://127.0.0.1:{port}/desk/sources")
                 break
             except Exception:  # the server is still binding its port
                 time.sleep(0.2)

@@ -99,6 +99,19 @@ def test_a_write_that_bypasses_the_runner_is_never_served_stale(
     assert value(dossiers, library, "dossiers_received", "2026-11") == (november, "rollup")
 
 
+def test_an_update_of_columns_no_rollup_reads_logs_nothing(dossiers: Engine, library: KpiLibrary) -> None:
+    rollups.catch_up(dossiers)
+    logged = text("SELECT sign FROM kpi.dossier_change ORDER BY sign")
+    with dossiers.begin() as connection:  # the usual correction: a status, returned_at, updated_at
+        connection.execute(text("UPDATE dossier SET status = 5, returned_at = now(), updated_at = now()"))
+        assert connection.execute(logged).scalars().all() == []
+        connection.execute(text("UPDATE dossier SET code = 'd3b' WHERE code = 'd3'"))  # new key: both images
+        assert connection.execute(logged).scalars().all() == [-1, 1]
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (8, "raw")
+    rollups.catch_up(dossiers)
+    assert value(dossiers, library, "dossiers_received", "2026-10") == (8, "rollup")
+
+
 def test_truncate_and_a_calendar_change_make_a_full_rebuild_due(
     dossiers: Engine, library: KpiLibrary
 ) -> None:

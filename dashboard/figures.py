@@ -102,6 +102,9 @@ def bars(
     )
     if target is not None:
         figure.add_vline(x=target, line_dash="dot", line_color=TARGET_COLOUR)
+    top = max([row.value for row in shown if row.value is not None] + [target or 0])
+    if top > 0:  # room for the numbers written outside the bars
+        figure.update_xaxes(range=[0, top * 1.15])
     figure.update_yaxes(autorange="reversed", automargin=True)
     figure.update_layout(height=max(260, 60 + 26 * len(shown)), clickmode="event")
     return figure

@@ -21,6 +21,11 @@ def explain(kpi_id: str) -> dict[str, str]:
     return {"type": "desk-explain", "kpi": kpi_id}
 
 
+def lazy_list(kpi_id: str) -> dict[str, str]:
+    """A list drawn after the page (its own callback)."""
+    return {"type": "desk-lazy-list", "kpi": kpi_id}
+
+
 def chart(kpi_id: str, by: str) -> dict[str, str]:
     """A chart whose bars or points drill down to the list behind them."""
     return {"type": "desk-chart", "kpi": kpi_id, "by": by}

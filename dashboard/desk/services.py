@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import MATCH, Input, Output, State, dcc, html
 from dash.development.base_component import Component
 
 from dashboard import figures
-from dashboard.desk import numbers
+from dashboard.desk import ids, numbers
 from dashboard.desk.links import list_href, page_href
 from dashboard.desk.parts import graph, number_card, ranking_table, section
 from dashboard.desk.period_text import describe
 from dashboard.desk.tables import rows_table
 from dashboard.desk.texts import t
-from dashboard.url import Filters, ListState
+from dashboard.url import Filters, ListState, parse_filters
+from ioc.kpi.periods import local_today
 
 HEADLINE = (
     "dossiers_on_time_rate",
@@ -109,6 +110,25 @@ def dossier_list(rm: Any, kpi_id: str, filters: Filters, province: str, limit: i
     )
 
 
+def lazy_list(kpi_id: str) -> Component:
+    """A list drawn by its own callback (`load_list`), so the page's numbers do not wait for it."""
+    return dcc.Loading(html.Div(id=ids.lazy_list(kpi_id), className="desk-lazy"), delay_show=300)
+
+
+def load_list(_id: dict[str, str], state: dict[str, str]) -> Component:
+    from dashboard.data import current_settings, read_model
+
+    filters = parse_filters(state.get("search", ""), local_today())
+    return dossier_list(read_model(), _id["kpi"], filters, current_settings().province.code)
+
+
+LOAD_LIST = (
+    Output(ids.lazy_list(MATCH), "children"),  # type: ignore[arg-type]
+    Input(ids.lazy_list(MATCH), "id"),  # type: ignore[arg-type]
+    State(ids.STATE, "data"),
+)
+
+
 def view(rm: Any, filters: Filters, province: str, *, by: str = "department") -> list[Component]:
     lang = filters.lang
     by = by if by in BYS else "department"
@@ -166,7 +186,7 @@ def view(rm: Any, filters: Filters, province: str, *, by: str = "department") ->
                 dbc.Col(
                     section(
                         t("overdue_list", lang),
-                        lambda: dossier_list(rm, "dossiers_open_overdue", filters, province),
+                        lambda: lazy_list("dossiers_open_overdue"),
                         lang,
                     ),
                     xs=12,
@@ -174,7 +194,7 @@ def view(rm: Any, filters: Filters, province: str, *, by: str = "department") ->
                 dbc.Col(
                     section(
                         t("due_soon_list", lang),
-                        lambda: dossier_list(rm, "dossiers_due_soon", filters, province),
+                        lambda: lazy_list("dossiers_due_soon"),
                         lang,
                     ),
                     xs=12,

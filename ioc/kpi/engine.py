@@ -123,25 +123,28 @@ def compute(
     configured time zone (`Settings.zone`) periods are local dates in; default Asia/Ho_Chi_Minh.
     """
     kpi, current = resolve(library, kpi_id, period, zone)
-    if breakdown is not None and breakdown not in kpi.breakdowns:
-        allowed = ", ".join(kpi.breakdowns) or "none"
-        raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
     with connected(target) as connection:
         ctx = open_context(
             connection, library, area, as_of=as_of, now=now, use_rollups=use_rollups, zone=zone
         )
-        place = find_area(connection, area)
-        result = _answer(ctx, kpi, current, breakdown)
-        before_period = (
-            previous_period(current) if kpi.type == "growth" else compare_period(current, kpi.compare)
-        )
-        before = _answer(ctx, kpi, before_period, None)
-        as_of_data = data_as_of(ctx, kpi)
-        year = (current.end - timedelta(days=1)).year
-        rows: list[KpiRow] = []
-        if breakdown and result.rows is not None:
-            names = labels(ctx, root_dataset(library, kpi), breakdown, list(result.rows))
-            rows = ranked(kpi, result.rows, names, year, breakdown == "area")
+        return _compute_in(ctx, find_area(connection, area), kpi, current, breakdown)
+
+
+def _compute_in(ctx: Context, place: Any, kpi: Kpi, current: Period, breakdown: str | None) -> KpiResult:
+    """One KPI in an open context (several KPIs of one screen share the context and its lookups)."""
+    library, area = ctx.library, ctx.area
+    if breakdown is not None and breakdown not in kpi.breakdowns:
+        allowed = ", ".join(kpi.breakdowns) or "none"
+        raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
+    result = _answer(ctx, kpi, current, breakdown)
+    before_period = previous_period(current) if kpi.type == "growth" else compare_period(current, kpi.compare)
+    before = _answer(ctx, kpi, before_period, None)
+    as_of_data = data_as_of(ctx, kpi)
+    year = (current.end - timedelta(days=1)).year
+    rows: list[KpiRow] = []
+    if breakdown and result.rows is not None:
+        names = labels(ctx, root_dataset(library, kpi), breakdown, list(result.rows))
+        rows = ranked(kpi, result.rows, names, year, breakdown == "area")
     target_value = kpi.target_for(year, area)
     age = (ctx.now - as_of_data) if as_of_data else None
     delta = result.value - before.value if result.value is not None and before.value is not None else None
@@ -187,22 +190,18 @@ def compute_many(
     now: datetime | None = None,
     zone: ZoneInfo | str | None = None,
 ) -> dict[str, KpiResult]:
-    """Several KPIs on one connection (a wall screen's tiles)."""
+    """Several KPIs for one area and period in one context: one connection, and the area, rollup
+    state and freshness looked up once for all of them (a wall screen's tiles)."""
     with connected(target) as connection:
-        return {
-            kpi_id: compute(
-                connection,
-                library,
-                kpi_id,
-                period,
-                area,
-                as_of=as_of,
-                use_rollups=use_rollups,
-                now=now,
-                zone=zone,
-            )
-            for kpi_id in kpi_ids
-        }
+        ctx = open_context(
+            connection, library, area, as_of=as_of, now=now, use_rollups=use_rollups, zone=zone
+        )
+        place = find_area(connection, area)
+        out = {}
+        for kpi_id in kpi_ids:
+            kpi, current = resolve(library, kpi_id, period, zone)
+            out[kpi_id] = _compute_in(ctx, place, kpi, current, None)
+        return out
 
 
 __all__ = ["KpiQueryError", "compute", "compute_many"]

@@ -48,6 +48,18 @@ class VersionedCache:
                 self._pending.pop(key, None)
             return value
 
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store an answer computed elsewhere (several answers computed together)."""
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

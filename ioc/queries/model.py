@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, text
 from ioc import freshness as fresh
 from ioc.config import Settings
 from ioc.kpi.asof import kpi_freshness
-from ioc.kpi.engine import compute
+from ioc.kpi.engine import compute, compute_many
 from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
 from ioc.kpi.result import KpiResult
 from ioc.kpi.spec import Kpi, KpiLibrary, LatestKpi
@@ -102,12 +102,12 @@ class ReadModel:
 
     # ------------------------------------------------------------------------------ freshness
 
-    def dataset_freshness(self) -> dict[str, fresh.DatasetFreshness]:
+    def dataset_freshness(self, version: str | None = None) -> dict[str, fresh.DatasetFreshness]:
         def answer() -> dict[str, fresh.DatasetFreshness]:
             with self.engine.connect() as connection:
                 return fresh.dataset_freshness(fresh.source_runs(connection))
 
-        return self._cached(("freshness",), answer)
+        return self._cached(("freshness",), answer, version)
 
     def kpi_freshness(self, kpi: Kpi) -> fresh.Freshness:
         return kpi_freshness(self.library, kpi, self.dataset_freshness(), self.clock())
@@ -139,6 +139,7 @@ class ReadModel:
         period: str | Period | None = None,
         breakdown: str | None = None,
         narrowing: Narrowing = (),
+        version: str | None = None,
     ) -> KpiResult:
         """The engine's answer for one KPI (cached)."""
         when = self._period(period, self.library.get(kpi_id))
@@ -154,6 +155,7 @@ class ReadModel:
                 now=self.clock(),
                 zone=self.settings.zone,
             ),
+            version,
         )
 
     def tiles(
@@ -170,22 +172,57 @@ class ReadModel:
         self._check_scope(scope, area)
         narrowing = self.narrowing(filters, scope)
         version = self.data_version()
+        self._prefetch(kpi_ids, area, period, narrowing, version)
         return {
             kpi_id: self._cached(
                 ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline, narrowing),
-                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline, narrowing),  # type: ignore[misc]
+                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline, narrowing, version),  # type: ignore[misc]
                 version,
             )
             for kpi_id in kpi_ids
         }
 
+    def _prefetch(
+        self,
+        kpi_ids: Sequence[str],
+        area: str,
+        period: str | Period | None,
+        narrowing: Narrowing,
+        version: str,
+    ) -> None:
+        """Compute the results no cache holds yet in one engine context (one connection; the area,
+        rollup state and freshness looked up once), grouped by period (KPIs differ in grain)."""
+        by_period: dict[Period, list[str]] = {}
+        for kpi_id in kpi_ids:
+            when = self._period(period, self.library.get(kpi_id))
+            if (("result", kpi_id, area, when, None, narrowing), version) not in self.cache:
+                by_period.setdefault(when, []).append(kpi_id)
+        for when, missing in by_period.items():
+            found = compute_many(
+                self.engine,
+                self.library_for(narrowing),
+                missing,
+                when,
+                area,
+                now=self.clock(),
+                zone=self.settings.zone,
+            )
+            for kpi_id, result in found.items():
+                self.cache.put((("result", kpi_id, area, when, None, narrowing), version), result)
+
     def _tile(
-        self, kpi_id: str, area: str, period: str | Period | None, sparkline: int, narrowing: Narrowing
+        self,
+        kpi_id: str,
+        area: str,
+        period: str | Period | None,
+        sparkline: int,
+        narrowing: Narrowing,
+        version: str,
     ) -> Tile:
         kpi = self.library.get(kpi_id)
         when = self._period(period, kpi)
-        result = self.result(kpi_id, area=area, period=when, narrowing=narrowing)
-        state = self.kpi_freshness(kpi)
+        result = self.result(kpi_id, area=area, period=when, narrowing=narrowing, version=version)
+        state = kpi_freshness(self.library, kpi, self.dataset_freshness(version), self.clock())
         points = (
             self._points(kpi_id, area, self._periods(kpi, None, sparkline, when), narrowing)
             if sparkline

@@ -120,8 +120,9 @@
     var children = [], classes = [];
     keys.forEach(function (key) {
       var tile = tiles[key];
-      if (!tile || state.hashes[key] === tile.hash) { children.push(nu); classes.push(nu); return; }
-      state.hashes[key] = tile.hash;
+      var seen = config.screen + "/" + key;
+      if (!tile || state.hashes[seen] === tile.hash) { children.push(nu); classes.push(nu); return; }
+      state.hashes[seen] = tile.hash;
       children.push(tile.children);
       classes.push(tile.classes);
     });

@@ -109,7 +109,7 @@ def _open(
         context.add_init_script(f"(() => {{ const n = Date.now; Date.now = () => n() + {shift_ms}; }})()")
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector(".wall-root[data-version]", timeout=60_000)
+    page.wait_for_selector(".wall-root[data-version]", timeout=120_000)  # a new data version is computed cold
     return page
 
 
@@ -196,6 +196,13 @@ def test_every_shipped_screen_renders_legibly_at_hd_and_4k(
                 if shot.stat().st_size < 25_000:  # a blank dark page compresses to a few kB
                     failures.append(f"{where}: screenshot looks blank ({shot.stat().st_size} bytes)")
         context.close()
+    room = browser.new_page()
+    room.goto(f"{server.url}/wall?room=ops")
+    frames = room.locator("iframe.wall-frame")
+    frames.first.wait_for(timeout=30_000)
+    assert frames.count() == 9
+    assert frames.nth(4).get_attribute("src") == "/wall/ops-5"
+    room.close()
     assert not failures, "\n".join(failures)
 
 
@@ -228,7 +235,8 @@ def test_two_screens_switch_together_even_with_a_clock_40_s_off(
     changed = [
         float(page.eval_on_selector(".wall-root", "e => e.dataset.changedAt")) for page in (left, right)
     ]
-    assert abs(changed[0] - changed[1]) < 600, changed  # the last switch, in server time, within 0.6 s
+    # the last switch, in server time: ticks come every 250 ms, but a starved CPU (load 20 here) delays them
+    assert abs(changed[0] - changed[1]) < 1500, changed
     for page in (left, right):
         page.context.close()
 
@@ -240,6 +248,20 @@ def test_a_late_source_turns_tiles_stale_and_a_failed_run_shows(
     page = _open(browser, f"{server.url}/wall/ops-1?scene=tong-quan")
     tile = page.locator(".wall-layer.is-active .wall-tile--kpi").first
     assert "ioc-fresh-fresh" in (tile.get_attribute("class") or "")
+    # unchanged data: the next refresh leaves the tile's DOM alone (no redraw, no flicker)
+    for _attempt in range(3):  # a refresh within the same data version (it moves once a minute)
+        version, refreshed = page.eval_on_selector(
+            ".wall-root", "e => [e.dataset.version, e.dataset.refreshed]"
+        )
+        page.eval_on_selector(".wall-layer.is-active .kpi-tile", "e => { e.__untouched = true; }")
+        page.wait_for_function(
+            f"() => document.querySelector('.wall-root').dataset.refreshed !== '{refreshed}'"
+        )
+        if page.eval_on_selector(".wall-root", "e => e.dataset.version") == version:
+            assert page.eval_on_selector(".wall-layer.is-active .kpi-tile", "e => e.__untouched === true")
+            break
+    else:
+        raise AssertionError("no two refreshes within one data version")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -249,6 +271,9 @@ def test_a_late_source_turns_tiles_stale_and_a_failed_run_shows(
         )
     try:
         page.wait_for_selector(".wall-layer.is-active .wall-tile.ioc-fresh-stale", timeout=20_000)
+        assert page.eval_on_selector(
+            ".wall-layer.is-active .kpi-tile", "e => e.__untouched !== true"
+        )  # redrawn
         assert "Chậm cập nhật" in tile.inner_text()
         with engine.begin() as connection:
             connection.execute(

@@ -25,11 +25,15 @@ class HasFreshness(Protocol):
 
 
 def freshness_text(item: HasFreshness) -> str:
-    """'Dữ liệu 12 phút trước', 'Chậm cập nhật · 2 ngày 3 giờ', 'Lỗi đồng bộ · …'."""
+    """'Dữ liệu 12 phút trước', 'Chậm cập nhật · 2 ngày 3 giờ', 'Lỗi đồng bộ · …'. Whole minutes only,
+    so a tile's text (and the wall's per-tile hash) changes at most once a minute, not every refresh."""
     label = LABELS.get(item.freshness, item.freshness)
     if item.freshness == "never_loaded" or item.data_age is None:
         return label
-    age = format_age(item.data_age)
+    minutes = int(item.data_age.total_seconds() // 60)
+    if minutes < 1:
+        return f"{label} vừa cập nhật" if item.freshness == "fresh" else label
+    age = format_age(timedelta(minutes=minutes))
     if item.freshness == "fresh":
         return f"{label} {age} trước"
     return f"{label} · {age}"

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from ioc.auth.config import AuthConfig
 from ioc.cron import cron_trigger
 from ioc.strict_yaml import YamlError, load_yaml
 from ioc.wall.config import WallConfig
@@ -228,6 +229,7 @@ class Settings(_Strict):
     drop_dir: Path = Path("var/drop")
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     wall: WallConfig = WallConfig()
+    auth: AuthConfig = AuthConfig()
 
     source_file: Path | None = Field(default=None, exclude=True)
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     MetaData,
     Numeric,
     SmallInteger,
@@ -311,7 +312,65 @@ class WallAlert(Base):
     )
 
 
+class AppUser(Base):
+    """A staff account: Argon2 hash, roles, scope (departments and/or areas), lockout state."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text, comment="Argon2id; null: trusted header only")
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    departments: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment="staff scope; null: not limited by department"
+    )
+    areas: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment="staff scope; null: not limited by area"
+    )
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            "roles <@ ARRAY['admin','operator','leader','staff']::text[] AND cardinality(roles) > 0",
+            name="known_roles",
+        ),
+    )
+
+
+class KioskToken(Base):
+    """A wall screen's kiosk token, stored as its sha256 (the token itself is shown once)."""
+
+    __tablename__ = "kiosk_token"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    screen_id: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True, comment="sha256 of the token, never the token")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Audit(Base):
+    """Who did what, when (logins, exports, operator and admin actions); nothing about citizens."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(Text, comment="user name, kiosk:<screen>, cli:<os user>")
+    action: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None]
+    address: Mapped[str | None] = mapped_column(Text, comment="client address of a web request")
+
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+
 FACT_TABLES = ("dossier", "incident", "indicator_observation")
+#: accounts, kiosk tokens and the audit log (issue 11)
+ACCESS_TABLES = ("app_user", "kiosk_token", "audit")
 ALL_TABLES = (
     "org_unit",
     "department",
@@ -319,17 +378,22 @@ ALL_TABLES = (
     *FACT_TABLES,
     "connector_run",
     "rejected_row",
+    *ACCESS_TABLES,
 )
 
 __all__ = [
+    "ACCESS_TABLES",
     "ALL_TABLES",
     "FACT_TABLES",
+    "AppUser",
+    "Audit",
     "Base",
     "ConnectorRun",
     "Department",
     "Dossier",
     "Incident",
     "IndicatorObservation",
+    "KioskToken",
     "OrgUnit",
     "Procedure",
     "RejectedRow",

@@ -1,0 +1,67 @@
+"""The read model bound to one reader's scope.
+
+`ReadModel` already enforces a :class:`Scope` on tiles, series, breakdowns and rows when one is passed;
+this view passes the reader's scope on EVERY question, whatever its caller asks, and also checks the
+questions that take no scope argument (a bare `result` with a hand-made narrowing, `lineage`, indicator
+flags). The web app hands pages this view (`dashboard.data.read_model`), so no page, callback, export
+or lineage panel can ask outside the reader's departments and areas, even through a hand-made callback
+request. It shares the base model's engine, library and cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ioc.kpi.result import KpiResult
+from ioc.queries.model import ReadModel
+from ioc.queries.narrow import Narrowing
+from ioc.queries.types import BreakdownResult, Lineage, RowPage, Scope, Series, Tile
+
+
+class ScopedReadModel(ReadModel):
+    def __init__(self, base: ReadModel, scope: Scope) -> None:
+        self.__dict__.update(base.__dict__)
+        if scope.departments == frozenset() or scope.areas == frozenset():
+            raise PermissionError("an empty scope reads nothing")
+        self.scope = scope
+
+    def narrowing(self, filters: Mapping[str, Any] | None, scope: Scope | None = None) -> Narrowing:
+        return super().narrowing(filters, self.scope)
+
+    def _check_narrowing(self, narrowing: Narrowing) -> None:
+        if self.scope.departments is None:
+            return
+        asked = dict(narrowing).get("department")
+        if not asked or not set(asked) <= self.scope.departments:
+            raise PermissionError("department outside this reader's scope")
+
+    def result(self, kpi_id: str, *args: Any, **kwargs: Any) -> KpiResult:
+        self._check_scope(self.scope, kwargs["area"])
+        self._check_narrowing(kwargs.get("narrowing", ()))
+        return super().result(kpi_id, *args, **kwargs)
+
+    def tiles(self, *args: Any, **kwargs: Any) -> dict[str, Tile]:
+        return super().tiles(*args, **{**kwargs, "scope": self.scope})
+
+    def series(self, *args: Any, **kwargs: Any) -> Series:
+        return super().series(*args, **{**kwargs, "scope": self.scope})
+
+    def breakdown(self, *args: Any, **kwargs: Any) -> BreakdownResult:
+        return super().breakdown(*args, **{**kwargs, "scope": self.scope})
+
+    def rows(self, *args: Any, **kwargs: Any) -> RowPage:
+        return super().rows(*args, **{**kwargs, "scope": self.scope})
+
+    def lineage(self, kpi_id: str, *args: Any, **kwargs: Any) -> Lineage:
+        self._check_scope(self.scope, kwargs["area"])
+        return super().lineage(kpi_id, *args, **kwargs)
+
+    def indicator_flags(self, kpi_id: str, area: str) -> dict[Any, str]:
+        self._check_scope(self.scope, area)
+        return super().indicator_flags(kpi_id, area)
+
+
+def scoped(model: ReadModel, scope: Scope) -> ReadModel:
+    """`model` itself for a reader who sees everything, else the scoped view."""
+    return model if scope.unrestricted else ScopedReadModel(model, scope)

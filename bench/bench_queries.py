@@ -32,7 +32,6 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.dataset import ensure  # noqa: E402
-
 from ioc.config import load_settings  # noqa: E402
 from ioc.database import make_engine  # noqa: E402
 from ioc.kpi import load_library  # noqa: E402

@@ -5,8 +5,11 @@
 * `value` as an array (numbers, null, strings) or a sparse object `{"idx": v}` (unlisted cells are
   missing and not returned).
 * `status` as a string (all cells), an array (per cell, nulls allowed) or an object `{"idx": sym}`.
-* String values: numeric strings are read as numbers; any other string (`"n/a"`, `".."`) becomes a
-  missing value and the string is kept as the cell's status (unless the cell has a status already).
+* Values follow `connectors.values`: numbers and numeric strings are numbers; a short symbol
+  (`"n/a"`, `".."`) becomes a missing value with the symbol kept as the cell's status (unless the
+  cell has a status already). A cell whose value or status cannot be stored (±Infinity, `"1,5"`, an
+  object, a status that is not a short text…) is listed with a reason in `Dataset.problems`; the
+  caller rejects it. Problems of the dataset's shape raise :class:`JsonStatError`.
 * JSON-stat 1.x (PxWeb `json-stat`): a bundle holding exactly one dataset is unwrapped; anything
   else (several datasets, a `collection`) is rejected with a clear message.
 
@@ -17,12 +20,18 @@ so a 200k-cell table is read in milliseconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from connectors import values as v
+
+#: Largest number of cells a dataset may declare (PxWeb servers cap queries at ~100,000-150,000).
+MAX_CELLS = 50_000_000
 
 
 class JsonStatError(ValueError):
@@ -54,6 +63,8 @@ class Dataset:
     """object per listed cell: the status symbol or None."""
     cells: np.ndarray
     """int64 flat index of each listed cell (all cells for the array form of `value`)."""
+    problems: np.ndarray | None = None
+    """object per listed cell: why the cell cannot be stored, or None."""
     label: str | None = None
     source: str | None = None
     updated: str | None = None
@@ -150,15 +161,15 @@ def _dimension(dim_id: str, raw: Any, size: int) -> Dimension:
                 f"dimension {dim_id!r}: category.index is missing, which is only allowed for a "
                 f"single category (label has {len(label_map)})"
             )
-        codes = [str(next(iter(label_map)))]
+        codes = [_category_code(dim_id, next(iter(label_map)))]
     elif isinstance(index, list):
-        codes = [str(c) for c in index]
+        codes = [_category_code(dim_id, c) for c in index]
     elif isinstance(index, Mapping):
         codes = [""] * len(index)
         for code, pos in index.items():
             if not isinstance(pos, int) or isinstance(pos, bool) or not 0 <= pos < len(index) or codes[pos]:
                 raise JsonStatError(f"dimension {dim_id!r}: category.index is not a permutation of 0…n-1")
-            codes[pos] = str(code)
+            codes[pos] = _category_code(dim_id, code)
     else:
         raise JsonStatError(f"dimension {dim_id!r}: category.index must be an array or an object")
     if len(set(codes)) != len(codes):
@@ -167,32 +178,30 @@ def _dimension(dim_id: str, raw: Any, size: int) -> Dimension:
         raise JsonStatError(f"dimension {dim_id!r}: size says {size} categories, the index has {len(codes)}")
     labels = tuple(str(label_map.get(c, c)) for c in codes)
     units = category.get("unit") or {}
+    extension = raw.get("extension") or {}
     return Dimension(
         id=dim_id,
         label=str(raw.get("label", dim_id)),
         codes=tuple(codes),
         labels=labels,
         units=units if isinstance(units, Mapping) else {},
-        extension=raw.get("extension") or {},
+        extension=extension if isinstance(extension, Mapping) else {},
     )
 
 
-def _numbers(raw: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Values as float64 (NaN = missing) and, per cell, the original string of non-numeric values."""
-    if any(v is True or v is False for v in raw):
-        raise JsonStatError("value contains booleans")
-    try:
-        values = np.array(raw, dtype=np.float64)
-        return values, np.full(len(values), None, dtype=object)
-    except (TypeError, ValueError):
-        pass
-    obj = np.array(raw, dtype=object)
-    is_text = np.fromiter((isinstance(v, str) for v in obj), dtype=bool, count=len(obj))
-    values = pd.to_numeric(pd.Series(obj), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    texts = np.full(len(obj), None, dtype=object)
-    bad_text = is_text & np.isnan(values)
-    texts[bad_text] = obj[bad_text]
-    return values, texts
+def _category_code(dim_id: str, raw: Any) -> str:
+    found = v.code(raw)
+    if found is None:
+        raise JsonStatError(f"dimension {dim_id!r}: a category code that is not a short text")
+    return found
+
+
+def _ids(raw: Any) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(i, str) and v.code(i) == i for i in raw):
+        raise JsonStatError("`id` must be an array of dimension ids (short texts)")
+    if len(set(raw)) != len(raw):
+        raise JsonStatError("`id` lists a dimension twice")
+    return raw
 
 
 def _flat_keys(keys: Any, total: int, what: str) -> np.ndarray:
@@ -210,11 +219,13 @@ def read(payload: Any) -> Dataset:
     ds = unwrap(payload)
     if "error" in ds and not ds.get("value"):
         raise JsonStatError(f"the dataset reports errors: {ds['error']}")
-    ids, sizes = ds.get("id"), ds.get("size")
-    if not isinstance(ids, list) or not isinstance(sizes, list) or len(ids) != len(sizes):
+    ids, sizes = _ids(ds.get("id")), ds.get("size")
+    if not isinstance(sizes, list) or len(ids) != len(sizes):
         raise JsonStatError("`id` and `size` must be arrays of the same length")
-    if not all(isinstance(s, int) and s >= 0 for s in sizes):
+    if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_CELLS for s in sizes):
         raise JsonStatError("`size` must hold non-negative integers")
+    if math.prod(sizes) > MAX_CELLS:
+        raise JsonStatError(f"`size` {sizes} declares more than {MAX_CELLS:,} cells")
     raw_dims = ds.get("dimension")
     if not isinstance(raw_dims, Mapping):
         raise JsonStatError("`dimension` must be an object")
@@ -229,10 +240,10 @@ def read(payload: Any) -> Dataset:
         if len(raw_value) != total:
             raise JsonStatError(f"`value` has {len(raw_value)} cells; size {sizes} gives {total}")
         cells = np.arange(total, dtype=np.int64)
-        values, texts = _numbers(raw_value)
+        values, texts, problems = v.read_values(raw_value)
     elif isinstance(raw_value, Mapping):
         cells = _flat_keys(raw_value.keys(), total, "value")
-        values, texts = _numbers(list(raw_value.values()))
+        values, texts, problems = v.read_values(list(raw_value.values()))
     else:
         raise JsonStatError("`value` must be an array or an object")
 
@@ -244,29 +255,48 @@ def read(payload: Any) -> Dataset:
             cells = np.concatenate([cells, extra])
             values = np.concatenate([values, np.full(len(extra), np.nan)])
             texts = np.concatenate([texts, np.full(len(extra), None, dtype=object)])
-            status = np.concatenate([status, np.array([ds["status"][str(c)] for c in extra], dtype=object)])
+            problems = np.concatenate([problems, np.full(len(extra), None, dtype=object)])
+            by_key = {str(k): sym for k, sym in ds["status"].items()}
+            status = np.concatenate([status, np.array([by_key[str(c)] for c in extra], dtype=object)])
         order = np.argsort(cells, kind="stable")
         cells, values, texts, status = cells[order], values[order], texts[order], status[order]
+        problems = problems[order]
+    bad_status = np.fromiter((not v.is_symbol(x) for x in status), dtype=bool, count=len(status))
+    if bad_status.any():
+        problems = np.where(bad_status & (problems == None), "status: not a short status symbol", problems)  # noqa: E711
+        status = np.where(bad_status, None, status)
+    status = np.array([v.symbol(x) for x in status], dtype=object) if len(status) else status
     has_text = texts != None  # noqa: E711 (element-wise)
     status = np.where(has_text & (status == None), texts, status)  # noqa: E711
 
-    role = ds.get("role") or {}
+    role = ds.get("role") if isinstance(ds.get("role"), Mapping) else {}
     note = ds.get("note") or ()
+    extension = ds.get("extension")
     return Dataset(
         dimensions=dims,
         values=values,
         status=status,
         cells=cells,
-        label=ds.get("label"),
-        source=ds.get("source"),
-        updated=str(ds["updated"]) if ds.get("updated") else None,
-        role=role if isinstance(role, Mapping) else {},
+        problems=problems,
+        label=ds.get("label") if isinstance(ds.get("label"), str) else None,
+        source=ds.get("source") if isinstance(ds.get("source"), str) else None,
+        updated=v.symbol(ds.get("updated"), v.MAX_SYMBOL),
+        role={k: [str(i) for i in r if isinstance(i, str)] for k, r in role.items() if isinstance(r, list)},
         note=tuple(str(n) for n in note) if isinstance(note, list) else (str(note),),
-        extension=ds.get("extension") or {},
+        extension=extension if isinstance(extension, Mapping) else {},
     )
 
 
+def _objects(items: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array of `items` as they are (numpy would turn equal-length lists into rows)."""
+    out = np.full(len(items), None, dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
 def _status(raw: Any, cells: np.ndarray, total: int) -> np.ndarray:
+    """The raw status of each listed cell (validated by the caller)."""
     out = np.full(len(cells), None, dtype=object)
     if raw is None:
         return out
@@ -275,15 +305,15 @@ def _status(raw: Any, cells: np.ndarray, total: int) -> np.ndarray:
         return out
     if isinstance(raw, list):
         if len(raw) == 1 and total != 1:  # a one-element array applies to every cell
-            out[:] = raw[0]
+            for i in range(len(out)):
+                out[i] = raw[0]
             return out
         if len(raw) != total:
             raise JsonStatError(f"`status` array has {len(raw)} entries; the dataset has {total} cells")
-        full = np.array(raw, dtype=object)
-        return full[cells]
+        return _objects(raw)[cells]
     if isinstance(raw, Mapping):
         flat = _flat_keys(raw.keys(), total, "status")
-        symbols = np.array([None if v is None else str(v) for v in raw.values()], dtype=object)
+        symbols = _objects(list(raw.values()))
         where = np.searchsorted(cells, flat) if len(cells) and _is_sorted(cells) else None
         if where is not None:
             where = np.minimum(where, len(cells) - 1)
@@ -291,7 +321,7 @@ def _status(raw: Any, cells: np.ndarray, total: int) -> np.ndarray:
             out[where[hit]] = symbols[hit]
         else:
             lookup = dict(zip(flat.tolist(), symbols.tolist(), strict=True))
-            out[:] = [lookup.get(c) for c in cells.tolist()]
+            out[:] = _objects([lookup.get(c) for c in cells.tolist()])
         return out
     raise JsonStatError("`status` must be a string, an array or an object")
 
@@ -305,9 +335,9 @@ def unit_label(unit: Any) -> str | None:
     if not isinstance(unit, Mapping):
         return None
     for key in ("label", "base", "symbol"):
-        text = unit.get(key)
-        if isinstance(text, str) and text.strip():
-            return text.strip()
+        text = v.symbol(unit.get(key), v.MAX_TEXT) if isinstance(unit.get(key), str) else None
+        if text:
+            return text
     return None
 
 
@@ -332,8 +362,8 @@ def cell_units(data: Dataset, prefer: Sequence[str | None] = ()) -> np.ndarray |
 def read_dimensions(payload: Any) -> tuple[Dimension, ...]:
     """Only the dimensions of a dataset — for metadata responses whose `value` is `[]` (PxWeb v2)."""
     ds = unwrap(payload)
-    ids, sizes, raw_dims = ds.get("id"), ds.get("size"), ds.get("dimension")
-    if not isinstance(ids, list) or not isinstance(sizes, list) or not isinstance(raw_dims, Mapping):
+    ids, sizes, raw_dims = _ids(ds.get("id")), ds.get("size"), ds.get("dimension")
+    if not isinstance(sizes, list) or not isinstance(raw_dims, Mapping):
         raise JsonStatError("`id`, `size` and `dimension` are required")
     if len(ids) != len(sizes) or any(i not in raw_dims for i in ids):
         raise JsonStatError("`id`, `size` and `dimension` do not agree")

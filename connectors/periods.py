@@ -22,7 +22,12 @@ from datetime import date
 
 import pandas as pd
 
+from connectors.values import clip
+
 GRAINS = ("day", "week", "month", "quarter", "year")
+
+#: Years a statistical period may fall in (projections reach 2100); `0001` or `2999` is a broken value.
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 #: Words that qualify a period as not final, with the status they give the observation.
 _FLAG_WORDS: tuple[tuple[str, str], ...] = (
@@ -58,6 +63,14 @@ _BUILTIN = tuple(
         r"^tuần\s+(?P<week>\d{1,2})\s*(?:/|-|\s+năm\s+|\s+)(?P<year>\d{4})$",
     )
 )
+
+
+def unrecognised(text: object, field: str = "period") -> str:
+    """The reject reason for a period text no pattern recognises."""
+    return (
+        f"{field}: {clip(text)!r} is not a recognised period in {MIN_YEAR}–{MAX_YEAR} "
+        "(set `period_regex` for the source's own codes)"
+    )
 
 
 class PeriodError(ValueError):
@@ -100,6 +113,8 @@ def _from_match(match: re.Match[str], flag: str | None) -> Period:
     if groups.get("flag"):
         flag = flag or "provisional"
     year = int(groups["year"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"year {year}")
     if "day" in groups:
         start = date(year, int(groups["month"]), int(groups["day"]))
         return Period("day", start, start.isoformat(), flag)

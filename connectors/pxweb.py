@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from connectors import jsonstat
-from connectors.periods import PeriodParser
+from connectors import jsonstat, values
+from connectors.periods import PeriodParser, unrecognised
 from connectors.stat_options import StatisticsOptions
 from ioc.connector import Batch, CheckResult, Connector, SourceError
 from ioc.http import json_body
@@ -234,10 +234,11 @@ class PxWebConnector(Connector):
         server_max = config.get("maxDataCells" if self._v2 else "maxValues")
         calls = config.get("maxCallsPerTimeWindow" if self._v2 else "maxCalls")
         window = config.get("timeWindow")
+        seconds = _positive_int(window)
         return Limits(
-            max_values=int(o.max_values or server_max or DEFAULT_MAX_VALUES),
-            max_calls=int(calls) if calls else None,
-            window=float(window) if window else None,
+            max_values=o.max_values or _positive_int(server_max) or DEFAULT_MAX_VALUES,
+            max_calls=_positive_int(calls),
+            window=float(seconds) if seconds else None,
         )
 
     def metadata(self) -> tuple[Variable, ...]:
@@ -267,10 +268,10 @@ class PxWebConnector(Connector):
             return None
         body = json_body(response, "table description" if self._v2 else "folder listing")
         if self._v2:
-            return str(body["updated"]) if isinstance(body, Mapping) and body.get("updated") else None
+            return values.symbol(body.get("updated")) if isinstance(body, Mapping) else None
         for item in body if isinstance(body, list) else []:
             if isinstance(item, Mapping) and _same_table(str(item.get("id", "")), name):
-                return str(item["updated"]) if item.get("updated") else None
+                return values.symbol(item.get("updated"))
         return None
 
     # ------------------------------------------------------------------ plan
@@ -414,10 +415,10 @@ class PxWebConnector(Connector):
         flag = np.array([p.flag if p else None for p in per_category], dtype=object)[tpos]
         text = np.array(tdim.labels, dtype=object)[tpos]
 
-        values = data.values.copy()
+        cells = data.values.copy()
         status = data.status.copy()
-        nil = np.isnan(values) & np.isin(status, np.array(o.nil_symbols, dtype=object))
-        values[nil] = 0.0
+        nil = np.isnan(cells) & np.isin(status, np.array(o.nil_symbols, dtype=object))
+        cells[nil] = 0.0
         status = np.where((status == None) & (flag != None), flag, status)  # noqa: E711
 
         units = self._units(data, indicator)
@@ -428,7 +429,7 @@ class PxWebConnector(Connector):
                 "grain": grain,
                 "period_start": start,
                 "period": code,
-                "value": values,
+                "value": cells,
                 "status": status,
                 "unit": units,
                 "vintage": vintage,
@@ -436,16 +437,21 @@ class PxWebConnector(Connector):
         )
         mapped = frame["indicator"].notna() & frame["org_unit_code"].notna()
         unmapped = int((~mapped).sum())
+        problems = pd.Series(data.problems if data.problems is not None else None, index=frame.index)
+        broken = mapped & problems.notna()
+        rejects = [
+            (rec, str(reason))
+            for rec, reason in zip(frame[broken].to_dict(orient="records"), problems[broken], strict=True)
+        ]
+        mapped &= ~broken
+        text = text[mapped.to_numpy()]
         frame = frame[mapped]
         bad_period = frame["grain"].isna()
-        rejects = [
-            (
-                {**rec, "period": t},
-                f"period: {t!r} is not a recognised period (set `period_regex`)",
-            )
+        rejects += [
+            ({**rec, "period": values.clip(t)}, unrecognised(t))
             for rec, t in zip(
                 frame[bad_period].drop(columns=["period"]).to_dict(orient="records"),
-                text[mapped.to_numpy()][bad_period.to_numpy()],
+                text[bad_period.to_numpy()],
                 strict=True,
             )
         ]
@@ -525,6 +531,17 @@ class PxWebConnector(Connector):
         if plan.unmatched:
             message += "; not in the table: " + "; ".join(plan.unmatched)
         return CheckResult(True, message)
+
+
+def _positive_int(raw: Any) -> int | None:
+    """A server's limit (`maxValues`, `maxCalls`, `timeWindow`) as a positive integer, else None."""
+    if isinstance(raw, bool):
+        return None
+    try:
+        number = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number > 0 else None
 
 
 def _same_table(listed: str, name: str) -> bool:

@@ -38,16 +38,18 @@ import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from connectors.periods import PeriodParser
+from connectors import values
+from connectors.periods import PeriodParser, unrecognised
 from connectors.stat_options import StatisticsOptions
 from ioc.connector import Batch, CheckResult, Connector, SourceError
 from ioc.http import json_body
@@ -117,9 +119,10 @@ class Component:
             raise SdmxFormatError(f"{self.id}: value index {index!r} out of range") from None
         if isinstance(item, Mapping):
             item = _text(item.get("id", item.get("value", item.get("name"))))
-        if isinstance(item, Mapping | list) or item is None:
-            raise SdmxFormatError(f"{self.id}: value {index!r} is not a code")
-        return item if isinstance(item, str) else str(item)
+        found = values.code(item) if not isinstance(item, float) else values.symbol(item)
+        if found is None:
+            raise SdmxFormatError(f"{self.id}: value at {index!r} is not a code (a short printable text)")
+        return found
 
 
 def _text(value: Any) -> Any:
@@ -130,24 +133,34 @@ def _text(value: Any) -> Any:
 
 
 def _components(raw: Any) -> list[Component]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SdmxFormatError("a component list that is not an array")
     out = []
-    for item in raw or []:
-        if not isinstance(item, Mapping) or "id" not in item:
-            raise SdmxFormatError("a component without an id")
-        roles = item.get("roles") or ([item["role"]] if item.get("role") else [])
-        values = item.get("values")
+    for item in raw:
+        comp_id = values.code(item.get("id")) if isinstance(item, Mapping) else None
+        if comp_id is None:
+            raise SdmxFormatError("a component without a usable id")
+        roles = item.get("roles") or item.get("role") or []
         position = item.get("keyPosition")
-        default = item.get("default")
         out.append(
             Component(
-                str(item["id"]),
-                values if isinstance(values, list) else None,
+                comp_id,
+                item.get("values") if isinstance(item.get("values"), list) else None,
                 position if isinstance(position, int) and not isinstance(position, bool) else None,
-                tuple(str(r) for r in roles) if isinstance(roles, list | tuple) else (),
-                default if isinstance(default, str | int | float) else None,
+                tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+                item.get("default") if isinstance(item.get("default"), str | int) else None,
             )
         )
     return out
+
+
+def _section(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = raw.get(key) or {}
+    if not isinstance(found, Mapping):
+        raise SdmxFormatError(f"structure.{key} must be an object")
+    return found
 
 
 @dataclass
@@ -160,13 +173,13 @@ class Structure:
     def parse(cls, raw: Any) -> Structure:
         if not isinstance(raw, Mapping) or not isinstance(raw.get("dimensions"), Mapping):
             raise SdmxFormatError("structure without dimensions")
-        dims = {lvl: _components(raw["dimensions"].get(lvl)) for lvl in ("dataSet", "series", "observation")}
-        attrs_raw = raw.get("attributes") or {}
+        dims_raw, attrs_raw = _section(raw, "dimensions"), _section(raw, "attributes")
+        dims = {lvl: _components(dims_raw.get(lvl)) for lvl in ("dataSet", "series", "observation")}
         attrs = {
             lvl: _components(attrs_raw.get(lvl))
             for lvl in ("dataSet", "dimensionGroup", "series", "observation")
         }
-        measures = len((raw.get("measures") or {}).get("observation") or []) or 1
+        measures = len(_components(_section(raw, "measures").get("observation"))) or 1
         return cls(dims, attrs, measures)
 
     def all_dimensions(self) -> list[Component]:
@@ -206,13 +219,14 @@ def message_errors(message: Any) -> list[str]:
     if not isinstance(message, Mapping) or not message.get("errors"):
         return []
     out = []
-    for err in message["errors"]:
+    errors = message["errors"] if isinstance(message["errors"], list) else [message["errors"]]
+    for err in errors[:5]:
         if not isinstance(err, Mapping):
-            out.append(str(err))
+            out.append(values.clip(err, 200))
             continue
-        title = _text(err.get("title") or err.get("titles")) or ""
-        detail = _text(err.get("detail") or err.get("details")) or ""
-        out.append(f"{err.get('code', '?')}: {title}" + (f" ({detail})" if detail else ""))
+        title = values.clip(_text(err.get("title") or err.get("titles")) or "", 200)
+        detail = values.clip(_text(err.get("detail") or err.get("details")) or "", 400)
+        out.append(f"{values.clip(err.get('code', '?'))}: {title}" + (f" ({detail})" if detail else ""))
     return out
 
 
@@ -231,32 +245,8 @@ def _attr_values(comps: Sequence[Component], indices: Any) -> dict[str, Any]:
     given = indices if isinstance(indices, list) else []
     out: dict[str, Any] = {}
     for n, comp in enumerate(comps):
-        value = comp.value(given[n]) if n < len(given) else comp.default
-        out[f"@{comp.id}"] = None if value is None else str(value)
+        out[f"@{comp.id}"] = comp.value(given[n]) if n < len(given) else values.symbol(comp.default)
     return out
-
-
-#: Longest text accepted as a value's status symbol (`..`, `n/a`, `confidential`); longer is not a symbol.
-MAX_SYMBOL = 40
-
-
-def _value_problem(value: Any) -> str | None:
-    """Why an observation's value cannot be stored (None when it is a number, null or a short symbol)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return f"value: a number or null expected, got {type(value).__name__}"
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) > MAX_SYMBOL or "\x00" in text:
-            return f"value: {len(text)}-character text is neither a number nor a status symbol"
-        return None
-    try:
-        if not math.isfinite(float(value)):
-            return "value: NaN and ±Infinity are not numbers"
-    except OverflowError:
-        return "value: too large"
-    return None
 
 
 def _observation(
@@ -271,10 +261,10 @@ def _observation(
         record[comp.id] = comp.value(idx)
     if not isinstance(obs, list) or (not obs and not deleting):
         record["value"] = None
-        record["problem"] = "observation: a non-empty array [value, attributes…] expected"
+        got = "[]" if obs == [] else type(obs).__name__
+        record["problem"] = f"observation: a non-empty array [value, attributes…] expected, got {got}"
         return record
-    record["value"] = obs[0] if obs else None
-    record["problem"] = _value_problem(record["value"])
+    record["value"], record["value_text"], record["problem"] = values.read_value(obs[0] if obs else None)
     try:
         record.update(_attr_values(structure.attrs["observation"], obs[structure.measures :]))
     except SdmxFormatError as exc:
@@ -291,8 +281,7 @@ def observations(message: Any) -> pd.DataFrame:
     for number, (structure, ds) in enumerate(pairs):
         if not isinstance(ds, Mapping):
             raise SdmxFormatError("a dataSet that is not an object")
-        action = ds.get("action") or "Information"
-        base: dict[str, Any] = {"action": str(action), "dataset": number}
+        base: dict[str, Any] = {"action": values.symbol(ds.get("action")) or "Information", "dataset": number}
         deleting = base["action"].lower() == "delete"
         for comp in structure.dims["dataSet"]:
             base[comp.id] = comp.value(0)
@@ -309,19 +298,16 @@ def observations(message: Any) -> pd.DataFrame:
                 prefix.update(_attr_values(structure.attrs["series"], item.get("attributes")))
                 if deleting and item.get("observations") is None:
                     problem = "Delete of a whole series (no observations listed) is not supported"
-                    rows.append({**prefix, "value": None, "problem": problem})
+                    rows.append({**prefix, "value": None, "value_text": None, "problem": problem})
                     continue
                 for okey, obs in _mapping(item.get("observations"), f"series {skey!r} observations").items():
                     rows.append(_observation(structure, prefix, okey, obs, deleting))
         elif "observations" in ds:
             for okey, obs in _mapping(ds["observations"], "`observations`").items():
                 rows.append(_observation(structure, base, okey, obs, deleting))
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["value", "action", "problem"])
-    raw = frame["value"].astype(object).where(frame["problem"].isna(), None)
-    numbers = pd.to_numeric(raw.map(lambda v: v if isinstance(v, str) else _as_float(v)), errors="coerce")
-    is_text = raw.map(lambda v: isinstance(v, str) and v.strip().lower() != "nan") & numbers.isna()
-    frame["value_text"] = raw.where(is_text, None)
-    frame["value"] = numbers.astype("float64")
+    columns = ["value", "value_text", "action", "problem"]
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=columns)
+    frame["value"] = frame["value"].astype("float64")
     order = [c.id for c in pairs[0][0].all_dimensions()] if pairs else []
     internal = ("value", "value_text", "action", "dataset", "problem")
     frame.attrs["key_order"] = [c for c in order if c in frame] + [
@@ -338,16 +324,6 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
-def _as_float(value: Any) -> float | None:
-    """A JSON number as float (huge integers included); None for anything else."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 #: Largest |UNIT_MULT| accepted (10^15: quadrillions); anything beyond is a broken message.
 MAX_UNIT_MULT = 15
 
@@ -360,13 +336,13 @@ def unit_multipliers(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
     return exponents.where(whole, 0).astype("int64"), bad
 
 
-def apply_unit_mult(values: pd.Series, exponents: pd.Series) -> pd.Series:
+def apply_unit_mult(numbers: pd.Series, exponents: pd.Series) -> pd.Series:
     """value × 10^exponent, computed in decimal (350.154 × 10³ = 350154 exactly, not 350153.99…)."""
-    out = values.copy()
-    scale = exponents.ne(0) & values.notna()
+    out = numbers.copy()
+    scale = exponents.ne(0) & numbers.notna()
     out[scale] = [
-        float(Decimal(repr(float(v))).scaleb(int(e)))
-        for v, e in zip(values[scale], exponents[scale], strict=True)
+        float(Decimal(repr(float(x))).scaleb(int(e)))
+        for x, e in zip(numbers[scale], exponents[scale], strict=True)
     ]
     return out
 
@@ -412,11 +388,11 @@ class SdmxConnector(Connector):
         if response.status_code in (204, 304):
             return None, response
         body: Any = None
-        if response.content.strip():
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
+        not_json: SourceError | None = None
+        try:
+            body = json_body(response, "the data message")
+        except SourceError as exc:  # an error page may not be JSON; say so only if nothing else is wrong
+            not_json = exc
         errors = message_errors(body)
         if response.status_code == 404 or any(e.startswith("100:") for e in errors):
             log.info("%s: no results (%s)", where, "; ".join(errors) or f"HTTP {response.status_code}")
@@ -424,8 +400,8 @@ class SdmxConnector(Connector):
         if response.status_code >= 400 or errors:
             detail = "; ".join(errors) or response.text[:200].replace("\n", " ")
             raise SourceError(f"{where}: HTTP {response.status_code}: SDMX error {detail}")
-        if body is None:
-            json_body(response, "the data message")  # raises with the body's start
+        if not_json is not None:
+            raise not_json
         return body, response
 
     def to_records(
@@ -480,17 +456,20 @@ class SdmxConnector(Connector):
         deleted = frame["action"].str.lower().eq("delete")
         value = frame["value"]
         mult_col = f"@{o.unit_mult_attribute}" if o.unit_mult_attribute else None
-        bad_mult = pd.Series(False, index=frame.index)
+        bad_mult = overflow = pd.Series(False, index=frame.index)
         if mult_col in frame:
             exponents, bad_mult = unit_multipliers(frame[mult_col])
             bad_mult &= ~deleted
             value = apply_unit_mult(value, exponents)
+            overflow = ~deleted & np.isinf(value)
+            value = value.mask(overflow)
         value = value.mask(deleted)
         status = status.mask(deleted, "deleted")
         unit_col = f"@{o.unit_attribute}" if o.unit_attribute else None
         unit = frame[unit_col] if o.unit is None and unit_col in frame else o.unit
         vintage_col = f"@{o.vintage_attribute}" if o.vintage_attribute else None
-        vintage = frame[vintage_col] if vintage_col in frame else response.headers.get("last-modified")
+        modified = values.symbol(response.headers.get("last-modified"), values.MAX_TEXT)
+        vintage = frame.get(vintage_col, modified)
         records = pd.DataFrame(
             {
                 "indicator": indicator,
@@ -515,6 +494,12 @@ class SdmxConnector(Connector):
                 )
             ]
             records = records[~bad_mult]
+        if overflow.any():
+            rejects += [
+                (rec, f"value: × 10^{o.unit_mult_attribute} is beyond the range of a number")
+                for rec in records[overflow[records.index]].to_dict(orient="records")
+            ]
+            records = records[~overflow[records.index]]
         unmapped = records["indicator"].isna()
         if unmapped.any():
             log.info("%s: %d observations of unmapped indicator values skipped", where, int(unmapped.sum()))
@@ -522,7 +507,7 @@ class SdmxConnector(Connector):
         bad = records["grain"].isna()
         times = frame.loc[records.index, o.time_dimension]
         rejects += [
-            ({**rec, "period": t}, f"period: {t!r} is not a recognised period (set `period_regex`)")
+            ({**rec, "period": values.clip(t)}, unrecognised(t))
             for rec, t in zip(records[bad].to_dict(orient="records"), times[bad], strict=True)
         ]
         records = records[~bad]
@@ -559,11 +544,11 @@ class SdmxConnector(Connector):
         if not isinstance(meta, Mapping):
             meta = {}
         records, rejects = self.to_records(frame, response)
-        prepared = meta.get("prepared")
+        prepared = _plausible(_as_utc(meta.get("prepared")), started)
         yield Batch(
             TARGET,
             records,
-            cursor={"updatedAfter": _as_utc(prepared) or started},
+            cursor={"updatedAfter": prepared or started},
             rejects=rejects,
             description=f"{o.flow}/{o.key}: {len(records)} observations",
         )
@@ -587,11 +572,7 @@ class SdmxConnector(Connector):
 
 def _reject_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """What a rejected observation keeps: its dimension codes and attributes, the value if short."""
-    out = {k: v for k, v in row.items() if k not in ("problem", "value_text") and not _blank(v)}
-    value = out.get("value")
-    if value is not None and (not isinstance(value, int | float | str) or len(str(value)) > MAX_SYMBOL):
-        out["value"] = f"<{type(value).__name__}>"
-    return out
+    return {k: v for k, v in row.items() if k not in ("problem", "value_text") and not _blank(v)}
 
 
 def _blank(value: Any) -> bool:
@@ -604,8 +585,26 @@ def _as_utc(stamp: Any) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: How far ahead of our clock the server's `meta.prepared` may be before it is not used as a cursor.
+CLOCK_TOLERANCE = timedelta(hours=1)
+
+
+def _plausible(prepared: str | None, started: str) -> str | None:
+    """`prepared`, unless it is more than CLOCK_TOLERANCE ahead of our own start time: a message
+    "prepared" in 2999 would make every later pull ask for data updated after 2999 (and get none)."""
+    if prepared is None:
+        return None
+    ahead = datetime.fromisoformat(prepared.replace("Z", "+00:00")) - datetime.fromisoformat(
+        started.replace("Z", "+00:00")
+    )
+    if ahead > CLOCK_TOLERANCE:
+        log.warning("meta.prepared %s is ahead of our clock (%s); the cursor uses ours", prepared, started)
+        return None
+    return prepared

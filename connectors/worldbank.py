@@ -22,9 +22,12 @@ import httpx
 import pandas as pd
 from pydantic import Field
 
-from connectors.periods import PeriodParser
+from connectors import values
+from connectors.periods import PeriodParser, unrecognised
 from connectors.stat_options import StatisticsOptions
+from connectors.values import clip
 from ioc.connector import Batch, CheckResult, Connector, SourceError
+from ioc.http import json_body
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,11 @@ class WorldBankOptions(StatisticsOptions):
 
 def _int(value: Any, what: str, where: str) -> int:
     try:
+        if isinstance(value, bool):
+            raise TypeError(value)
         return int(value)
-    except (TypeError, ValueError):
-        raise SourceError(f"{where}: page meta `{what}` is not a number ({value!r})") from None
+    except (TypeError, ValueError, OverflowError):
+        raise SourceError(f"{where}: page meta `{what}` is not a number ({clip(value)!r})") from None
 
 
 class WorldBankConnector(Connector):
@@ -88,24 +93,20 @@ class WorldBankConnector(Connector):
     @staticmethod
     def _decode(response: httpx.Response) -> tuple[dict[str, Any], list[Any]]:
         where = f"GET {response.url}"
-        try:
-            body = response.json()
-        except ValueError:
-            snippet = response.text[:160].replace("\n", " ")
-            raise SourceError(f"{where}: HTTP {response.status_code}, not JSON: {snippet!r}") from None
+        body = json_body(response, "the answer")
         if isinstance(body, list) and body and isinstance(body[0], Mapping) and "message" in body[0]:
             messages = body[0]["message"]
             text = "; ".join(
-                f"{m.get('id', '?')} {m.get('key', '')}: {m.get('value', '')}"
+                f"{clip(m.get('id', '?'))} {clip(m.get('key', ''))}: {clip(m.get('value', ''), 200)}"
                 if isinstance(m, Mapping)
-                else str(m)
-                for m in (messages if isinstance(messages, list) else [messages])
+                else clip(m)
+                for m in (messages if isinstance(messages, list) else [messages])[:5]
             )
             raise SourceError(f"{where}: World Bank error (HTTP {response.status_code}): {text}")
         if response.status_code >= 400:
-            raise SourceError(f"{where}: HTTP {response.status_code}: {str(body)[:160]}")
+            raise SourceError(f"{where}: HTTP {response.status_code}: {clip(body, 160)}")
         if not (isinstance(body, list) and len(body) == 2 and isinstance(body[0], Mapping)):
-            raise SourceError(f"{where}: expected [page-meta, rows], got {str(body)[:120]!r}")
+            raise SourceError(f"{where}: expected [page-meta, rows], got {clip(body, 120)!r}")
         meta = dict(body[0])
         for name in ("page", "pages", "total"):
             meta[name] = _int(meta.get(name, 0), name, where)
@@ -126,35 +127,35 @@ class WorldBankConnector(Connector):
         seen: set[tuple[str, str]] = set()
         for row in rows:
             if not isinstance(row, Mapping):
-                rejects.append(({"row": row}, "row is not an object"))
+                rejects.append(({"row": f"<{type(row).__name__}>"}, "row is not an object"))
                 continue
             country = row.get("country") if isinstance(row.get("country"), Mapping) else {}
-            iso2, iso3 = str(country.get("id") or ""), str(row.get("countryiso3code") or "")
-            org_unit = o.country_org_units.get(iso2) or o.country_org_units.get(iso3) or iso2 or iso3
+            iso2, iso3 = values.code(country.get("id")), values.code(row.get("countryiso3code"))
+            org_unit = (
+                o.country_org_units.get(iso2 or "") or o.country_org_units.get(iso3 or "") or iso2 or iso3
+            )
             period = parser.parse(row.get("date"))
-            raw_value = row.get("value")
-            try:
-                value = None if raw_value is None or raw_value == "" else float(raw_value)
-            except (TypeError, ValueError):
-                value = None
-            status = str(row.get("obs_status") or "") or None
-            if value is None and raw_value not in (None, ""):
-                status = status or str(raw_value)
+            value, symbol, problem = values.read_value(row.get("value"))
+            obs_status = row.get("obs_status")
+            if problem is None and not values.is_symbol(obs_status):
+                problem = "obs_status: not a short status symbol"
             record = {
                 "indicator": ours,
                 "org_unit_code": org_unit,
                 "grain": period.grain if period else None,
                 "period_start": period.start if period else None,
-                "period": period.code if period else row.get("date"),
+                "period": period.code if period else values.clip(row.get("date")),
                 "value": value,
-                "status": status or (period.flag if period else None),
-                "unit": o.unit or (str(row.get("unit") or "") or None),
+                "status": values.symbol(obs_status) or symbol or (period.flag if period else None),
+                "unit": o.unit or values.symbol(row.get("unit"), values.MAX_TEXT),
                 "vintage": vintage,
             }
             if not org_unit:
-                rejects.append((dict(record, raw=dict(row)), "country: no id and no ISO3 code"))
+                rejects.append((record, "country: no usable id and no ISO3 code"))
             elif period is None:
-                rejects.append((record, f"date: {row.get('date')!r} is not a recognised period"))
+                rejects.append((record, unrecognised(row.get("date"), "date")))
+            elif problem is not None:
+                rejects.append((record, problem))
             elif (org_unit, period.code) in seen:
                 rejects.append((record, "duplicate: the same country and period twice"))
             else:
@@ -168,7 +169,7 @@ class WorldBankConnector(Connector):
         parser = PeriodParser(o.period_regex)
         for indicator in o.indicators:
             meta, rows = self.page(indicator, 1)
-            stamp = meta.get("lastupdated")
+            stamp = values.symbol(meta.get("lastupdated"))
             if not full and stamp and vintages.get(indicator) == stamp:
                 yield Batch(
                     TARGET,
@@ -193,7 +194,7 @@ class WorldBankConnector(Connector):
                 all_rows += page_rows
             if meta["total"] and len(all_rows) != meta["total"]:
                 log.warning("%s: total says %d rows, pages gave %d", indicator, meta["total"], len(all_rows))
-            records, rejects = self.to_records(all_rows, indicator, str(stamp) if stamp else None, parser)
+            records, rejects = self.to_records(all_rows, indicator, stamp, parser)
             if stamp:
                 vintages[indicator] = stamp
             yield Batch(

@@ -161,7 +161,7 @@ def json_body(response: httpx.Response, what: str) -> Any:
     """The response's JSON, or a SourceError naming the request and how the body starts."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python's stack
         raise SourceError(
             f"{response.request.method} {response.url}: {what} is not JSON (HTTP {response.status_code}, "
             f"{response.headers.get('content-type', 'no content type')}: {_snippet(response, 120)!r})"

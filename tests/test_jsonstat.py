@@ -144,7 +144,10 @@ def _base() -> dict[str, Any]:
         (lambda p: p.update(value={"9": 1}), "outside"),
         (lambda p: p.update(status=["a", "b"]), "status` array has 2"),
         (lambda p: p.update(value="12"), "array or an object"),
-        (lambda p: p.update(value=[1, True, 3, 4]), "booleans"),
+        (lambda p: p.update(id=["a", ["b"]]), "dimension ids"),
+        (lambda p: p.update(size=[2, 10**12]), "non-negative integers"),
+        (lambda p: p.update(size=[10**6, 10**6]), "more than"),
+        (lambda p: p["dimension"]["a"]["category"].update(index=["x", {"y": 1}]), "not a short text"),
     ],
 )
 def test_malformed_datasets_are_rejected_clearly(change: Any, message: str) -> None:
@@ -152,6 +155,21 @@ def test_malformed_datasets_are_rejected_clearly(change: Any, message: str) -> N
     change(payload)
     with pytest.raises(jsonstat.JsonStatError, match=message):
         jsonstat.read(payload)
+
+
+def test_cells_that_cannot_be_stored_are_listed_with_a_reason() -> None:
+    """Record-level problems (found by the property tests) are per cell, not a failure of the dataset."""
+    payload = _base()
+    payload["value"] = [1, True, "1,5", float("inf")]
+    payload["status"] = {"0": {"a": 1}, "1": "e"}
+    dataset = jsonstat.read(json.loads(json.dumps(payload)))
+    assert dataset.problems.tolist() == [
+        "status: not a short status symbol",
+        "value: true is not a number",
+        "value: '1,5' is not a number",  # a decimal comma is never read as 15
+        "value: NaN and ±Infinity are not numbers",
+    ]
+    assert dataset.values[0] == 1.0 and np.isnan(dataset.values[1:]).all()
 
 
 def test_bundle_with_two_datasets_is_rejected() -> None:

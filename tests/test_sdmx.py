@@ -354,3 +354,13 @@ def test_an_impossible_unit_mult_rejects_its_observations(
     assert len(batch.records) == 4
     assert [r["indicator"] for r, _ in batch.rejects] == ["COFFEE", "COFFEE"]
     assert all(reason in why for _, why in batch.rejects)
+
+
+def test_a_message_prepared_in_the_future_does_not_move_the_cursor_there(settings: Settings, server) -> None:
+    """A server clock (or a poisoned message) saying 2999 must not make every later pull ask for 2999."""
+    message = fixture("sdmx_data.json")
+    message["meta"]["prepared"] = "2999-12-31T00:00:00Z"
+    server.route("GET", EXR_PATH, lambda r: Reply.json(message))
+    [batch] = list(make(settings, server.url("/rest"), **EXR).read(None))
+    assert batch.cursor["updatedAfter"] < "2100"
+    assert len(batch.records) == 6

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from connectors.periods import unrecognised
 from connectors.worldbank import WorldBankConnector, WorldBankOptions
 from ioc.config import Settings, load_settings
 from ioc.connector import Batch, ConnectorContext, SourceError
@@ -171,7 +172,7 @@ def test_bad_rows_are_rejected_the_rest_loads(db: Engine, settings: Settings, se
     batches = list(make(settings, server.url("/v2")).read(None))
     reasons = [reason for _, reason in batches[0].rejects]
     assert reasons == [
-        "date: 'Tháng 13' is not a recognised period",
+        unrecognised("Tháng 13", "date"),
         "row is not an object",
         "duplicate: the same country and period twice",
     ]

@@ -44,6 +44,7 @@ from urllib.parse import quote
 import pandas as pd
 from pydantic import Field, field_validator
 
+from connectors import values
 from ioc.config import parse_duration, secret
 from ioc.connector import Batch, CheckResult, Connector, ConnectorOptions, SourceError, drop_personal_fields
 
@@ -106,15 +107,15 @@ class Open311Options(ConnectorOptions):
 
 
 def request_id(value: Any) -> str | None:
-    """A `service_request_id` as a string (numbers accepted); None when there is none."""
-    if value is None or isinstance(value, bool):
-        return None
+    """A `service_request_id` or `service_code` as a string (whole numbers accepted); None when there
+    is none or the value cannot be an id (an object, NUL or control characters, a huge string)."""
     if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else str(value)
-    text = str(value).strip()
-    return text or None
+        return str(int(value)) if math.isfinite(value) and value.is_integer() else None
+    return values.code(value)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def w3c(moment: datetime) -> str:
@@ -139,8 +140,31 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def safe_request(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What a rejected request keeps: the allow-listed fields, each only as a short scalar."""
     kept = drop_personal_fields(record)
-    return {k: kept[k] for k in SAFE_FIELDS if k in kept}
+    out: dict[str, Any] = {}
+    for key in SAFE_FIELDS:
+        value = kept.get(key)
+        if isinstance(value, str):
+            out[key] = values.symbol(value, 100) or f"<text of {len(value)} characters>"
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = value if math.isfinite(value) and abs(value) < 1e15 else str(value)[:40]
+        elif value is not None and key in kept:
+            out[key] = f"<{type(value).__name__}>"
+    return out
+
+
+#: Times a report may carry: nothing before 1990, nothing later than now + this tolerance
+#: (`expected_datetime`, a deadline, may lie further ahead).
+FUTURE_TOLERANCE = timedelta(days=1)
+DEADLINE_HORIZON = timedelta(days=730)
+EARLIEST = pd.Timestamp("1990-01-01", tz=LOCAL_TZ)
+
+
+def implausible(times: pd.Series, ahead: timedelta) -> pd.Series:
+    """Times before 1990 or more than `ahead` after now (a report dated 2999, or year 1)."""
+    latest = pd.Timestamp.now(tz=LOCAL_TZ) + ahead
+    return times.notna() & ((times < EARLIEST) | (times > latest))
 
 
 def spans(start: datetime, end: datetime, max_days: int) -> list[tuple[datetime, datetime]]:
@@ -171,21 +195,20 @@ def id_batches(ids: list[str], base_length: int, max_length: int) -> list[list[s
 
 
 def _is_error_list(payload: Any) -> bool:
+    """An error body `[{code, description}]` — only those two keys, so that requests that lost their
+    ids (and still carry citizens' descriptions) are never mistaken for errors and echoed."""
     return (
         isinstance(payload, list)
         and bool(payload)
-        and all(
-            isinstance(e, Mapping)
-            and "description" in e
-            and "service_request_id" not in e
-            and "service_code" not in e
-            for e in payload
-        )
+        and all(isinstance(e, Mapping) and set(e) == {"code", "description"} for e in payload)
     )
 
 
 def _error_text(payload: Any) -> str:
-    return "; ".join(f"{e.get('code', '?')} {e.get('description', '')}".strip() for e in payload)
+    return "; ".join(
+        f"{values.clip(e.get('code', '?'))} {values.clip(e.get('description', ''), 200)}".strip()
+        for e in payload[:5]
+    )
 
 
 def _unwrap(payload: Any, keys: tuple[str, ...]) -> Any:
@@ -236,15 +259,17 @@ class Open311Connector(Connector):
         response = self.context.http.get(url, params=dict(params))
         try:
             payload = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's stack
             payload = None
+        # bodies are never echoed: a citizen's report may be in them
+        shape = f"{response.headers.get('content-type', 'no content type')}, {len(response.content)} bytes"
         if response.status_code >= 400:
             if optional and response.status_code in (404, 501):
                 return None
-            detail = _error_text(payload) if _is_error_list(payload) else response.text[:200]
+            detail = _error_text(payload) if _is_error_list(payload) else shape
             raise SourceError(f"GET {url}: HTTP {response.status_code}: {detail}")
         if payload is None and response.content.strip():
-            raise SourceError(f"GET {url}: the answer is not JSON: {response.text[:100]!r}")
+            raise SourceError(f"GET {url}: the answer is not JSON ({shape})")
         if _is_error_list(payload):
             raise SourceError(f"GET {url}: {_error_text(payload)}")
         return payload
@@ -272,9 +297,11 @@ class Open311Connector(Connector):
     def service_groups(self) -> dict[str, str]:
         services = self._get_list("services.json", self._base_params(), ("services", "service"))
         return {
-            code: str(s["group"])
+            code: group
             for s in services
-            if isinstance(s, Mapping) and s.get("group") and (code := request_id(s.get("service_code")))
+            if isinstance(s, Mapping)
+            and (group := values.symbol(s.get("group"), values.MAX_TEXT))
+            and (code := request_id(s.get("service_code")))
         }
 
     # ----------------------------------------------------------------------- read
@@ -353,13 +380,18 @@ class Open311Connector(Connector):
     ) -> None:
         for item in items:
             if not isinstance(item, Mapping):
-                rejects.append(({"value": str(item)[:200]}, "not a request (expected a JSON object)"))
+                # never the item itself: a bare string in the list may be a citizen's text
+                rejects.append(({"item": f"<{type(item).__name__}>"}, "not a request (expected a JSON object)"))
                 continue
-            rid = request_id(item.get("service_request_id"))
+            raw_id = item.get("service_request_id")
+            rid = request_id(raw_id)
             if rid is None:
-                rejects.append(
-                    (safe_request(item), "service_request_id: missing (the request may still be processing)")
+                reason = (
+                    "service_request_id: not an id (a short printable text or a whole number)"
+                    if _present(raw_id)
+                    else "service_request_id: missing (the request may still be processing)"
                 )
+                rejects.append((safe_request(item), reason))
                 continue
             found[rid] = item
 
@@ -401,11 +433,12 @@ class Open311Connector(Connector):
         frame = pd.DataFrame(
             {
                 "id": [request_id(u.get("service_request_id")) for u in items],
-                "status": [str(u.get("status") or "").strip().lower() for u in items],
+                "status": [(values.symbol(u.get("status")) or "").lower() for u in items],
                 "order": range(len(items)),
             }
         )
         frame["at"], bad = parse_times(pd.Series([u.get("updated_datetime") for u in items], dtype=object))
+        bad |= implausible(frame["at"], FUTURE_TOLERANCE)
         frame = frame[frame["id"].notna() & (frame["status"] != "") & ~bad & frame["at"].notna()]
         latest = frame.sort_values(["at", "order"]).drop_duplicates("id", keep="last")
         return {i: (s, t) for i, s, t in zip(latest["id"], latest["status"], latest["at"], strict=True)}
@@ -431,7 +464,9 @@ class Open311Connector(Connector):
                 {
                     "external_id": request_id(r.get("service_request_id")),
                     "service_code": request_id(r.get("service_code")),
-                    "status_raw": r.get("status"),
+                    "bad_code": _present(r.get("service_code")) and request_id(r.get("service_code")) is None,
+                    "status_raw": values.symbol(r.get("status")),
+                    "bad_status": _present(r.get("status")) and values.symbol(r.get("status")) is None,
                     "requested": r.get("requested_datetime"),
                     "updated": r.get("updated_datetime"),
                     "expected": r.get("expected_datetime"),
@@ -461,12 +496,13 @@ class Open311Connector(Connector):
         if o.org_unit_code:
             out["org_unit_code"] = o.org_unit_code
         for column, label in (("lat", "lat"), ("lon", "long")):
-            values = pd.to_numeric(raw[column].astype("string").str.strip(), errors="coerce")
-            out[column] = values
+            numbers = pd.to_numeric(raw[column].astype("string").str.strip(), errors="coerce")
+            out[column] = numbers
             add(
-                raw[column].notna() & values.isna() & raw[column].astype("string").str.strip().ne(""),
+                raw[column].notna() & numbers.isna() & raw[column].astype("string").str.strip().ne(""),
                 f"{label}: not a number",
             )
+        add(raw["bad_code"], "service_code: not a code (a short printable text)")
         reported, bad = parse_times(raw["requested"])
         add(reported.isna() & ~bad, "requested_datetime: missing")
         add(bad, "requested_datetime: not a W3C date-time")
@@ -476,9 +512,16 @@ class Open311Connector(Connector):
         due, bad = parse_times(raw["expected"])
         add(bad, "expected_datetime: not a W3C date-time")
         out["due_at"] = due
+        for name, times, ahead in (
+            ("requested_datetime", reported, FUTURE_TOLERANCE),
+            ("updated_datetime", updated, FUTURE_TOLERANCE),
+            ("expected_datetime", due, DEADLINE_HORIZON),
+        ):
+            add(implausible(times, ahead), f"{name}: before 1990 or too far in the future")
 
         status_raw = raw["status_raw"].astype("string").str.strip().str.lower()
-        add(status_raw.isna() | status_raw.eq(""), "status: missing")
+        add(raw["bad_status"], "status: not a status (a short printable text)")
+        add((status_raw.isna() | status_raw.eq("")) & ~raw["bad_status"], "status: missing")
         closed = status_raw.isin(CLOSING_STATUSES).fillna(False)
         out["status"] = closed.map({True: "closed", False: "open"}).astype("string")
         out["closed_at"] = updated.where(closed)

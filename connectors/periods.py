@@ -26,6 +26,9 @@ from connectors.values import clip
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
+#: Longest period text looked at ("Tháng 12 năm 2024 (sơ bộ)" is 25); longer is not a period.
+MAX_PERIOD_TEXT = 64
+
 #: Years a statistical period may fall in (projections reach 2100); `0001` or `2999` is a broken value.
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
@@ -146,6 +149,8 @@ class PeriodParser:
         if text is None or (isinstance(text, float) and text != text):
             return None
         key = str(text)
+        if len(key) > MAX_PERIOD_TEXT:
+            return None
         if key not in self._cache:
             self._cache[key] = self._parse(key)
         return self._cache[key]

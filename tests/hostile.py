@@ -18,10 +18,26 @@ import os
 import re
 from typing import Any
 
-from hypothesis import Phase, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
+from ioc.connector import Batch
+from ioc.load import load_batch, record_rejects
 from tests.loopback import Reply
+
+#: The settings of every hostile-payload property: 200 examples, the same ones on every run (a
+#: property that finds a new bug must not turn someone else's merge red at random).
+PROPERTY = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 #: `IOC_HYPOTHESIS_EXPLORE=1`: no shrinking (finds the next failure fast while fixing a class of bugs).
 settings.register_profile("explore", phases=[Phase.explicit, Phase.reuse, Phase.generate])
@@ -133,3 +149,14 @@ def hostile_body(payload: Any) -> bytes:
 
 def hostile_reply(payload: Any) -> Reply:
     return Reply(body=hostile_body(payload), headers={"Content-Type": "application/json"})
+
+
+def load_rolled_back(engine: Engine, batch: Batch, source: str) -> None:
+    """Load a batch and its rejects as the runner does, then roll back (the load path must not raise)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        load_batch(connection, batch.table, batch.records, source=source)
+        record_rejects(
+            connection, source=source, target_table=batch.table, run_id=None, rejects=batch.rejects
+        )
+        transaction.rollback()

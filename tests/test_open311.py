@@ -54,8 +54,9 @@ class GeoReport:
         updates: list[dict[str, Any]] | None = None,
         paginates: bool = True,
         cap: int = 1000,
+        filters: bool = True,
     ) -> None:
-        self.items, self.paginates, self.cap = items, paginates, cap
+        self.items, self.paginates, self.cap, self.filters = items, paginates, cap, filters
         self.server = LoopbackServer()
         self.server.route("GET", "/v2/services.json", lambda r: Reply.json(fixture("open311_services.json")))
         self.server.route("GET", "/v2/requests.json", self.requests)
@@ -69,7 +70,7 @@ class GeoReport:
             return Reply.json([r for r in self.items if str(r.get("service_request_id")) in wanted])
         start, end = parse(request.arg("start_date") or ""), parse(request.arg("end_date") or "")
         assert end - start <= pd.Timedelta(days=90), "the server refuses spans over 90 days"
-        found = [r for r in self.items if start <= parse(r["requested_datetime"]) <= end]
+        found = [r for r in self.items if not self.filters or start <= parse(r["requested_datetime"]) <= end]
         if self.paginates and request.arg("page_size"):
             size, page = int(request.arg("page_size") or 0), int(request.arg("page") or 1)
             return Reply.json(found[(page - 1) * size : page * size])
@@ -326,3 +327,48 @@ def test_run_source_end_to_end_repolls_open_requests(engine: Engine, db: Engine,
     assert (third.rows_inserted, third.rows_updated) == (0, 0)
     got = stored(db)
     assert got["R-00001"]["status"] == "closed" and got["R-00001"]["closed_at"] is not None
+
+
+def test_poison_and_personal_data_found_by_the_property_tests(db: Engine, tmp_path: Path) -> None:
+    """Each item is one class the hostile-payload property test found; the good request still loads,
+    and no citizen's text reaches rejected_row or connector_run.error."""
+    pii = "Nguyễn Thị Bình 0987654321"
+    items: list[Any] = [
+        request(1),
+        f"{pii} báo ổ gà",  # a bare string in the list: was kept (200 characters) in the rejected row
+        request(2, service_request_id={"id": pii}),  # an object as id: was stored as "{'id': …}"
+        request(3, service_code="POT\x00HOLE"),  # NUL in a code
+        request(4, requested_datetime="2999-01-01T00:00:00Z"),  # dated in the future
+        request(5, status={"open": True}),
+    ]
+    server = GeoReport(items, filters=False)  # a careless server: answers everything, whatever the window
+    with server:
+        settings = settings_with_source(tmp_path, "phananh", "open311", {"endpoint": server.url()})
+        run = run_source(db, settings, "phananh")
+    assert (run.status, run.rows_inserted, run.rows_rejected) == ("partial", 1, 5), run.error
+    assert list(stored(db)) == ["R-00001"]
+    reasons = sorted(r["reason"] for r in rows(db, "SELECT reason FROM rejected_row"))
+    assert reasons == [
+        "not a request (expected a JSON object)",
+        "requested_datetime: before 1990 or too far in the future",
+        "service_code: not a code (a short printable text)",
+        "service_request_id: not an id (a short printable text or a whole number)",
+        "status: not a status (a short printable text)",
+    ]
+    assert pii not in rejected_text(db) and "Gọi anh Nam" not in rejected_text(db)
+
+
+def test_requests_that_lost_their_ids_are_not_read_as_an_error_list(db: Engine, tmp_path: Path) -> None:
+    """`[{description, …}]` without ids used to be taken for an error body `[{code, description}]` and the
+    citizens' descriptions were put in the run's error text."""
+    pii = "chị Lan 0912000111"
+    items = [{k: v for k, v in request(i, description=pii).items() if k != "service_code"} for i in (1, 2)]
+    for item in items:
+        del item["service_request_id"]
+    server = GeoReport(items)
+    with server:
+        settings = settings_with_source(tmp_path, "phananh", "open311", {"endpoint": server.url()})
+        run = run_source(db, settings, "phananh")
+    assert run.status == "partial" and run.rows_rejected == 2
+    error = rows(db, "SELECT coalesce(string_agg(error, ' '), '') AS e FROM connector_run")[0]["e"]
+    assert pii not in error and pii not in rejected_text(db)

@@ -381,7 +381,8 @@ class Open311Connector(Connector):
         for item in items:
             if not isinstance(item, Mapping):
                 # never the item itself: a bare string in the list may be a citizen's text
-                rejects.append(({"item": f"<{type(item).__name__}>"}, "not a request (expected a JSON object)"))
+                kept = {"item": f"<{type(item).__name__}>"}
+                rejects.append((kept, "not a request (expected a JSON object)"))
                 continue
             raw_id = item.get("service_request_id")
             rid = request_id(raw_id)

@@ -116,13 +116,13 @@ class Component:
                 raise IndexError(position)
             item = self.values[position]
         except (IndexError, TypeError, ValueError, OverflowError):
-            raise SdmxFormatError(f"{self.id}: value index {values.clip(index)!r} out of range") from None
+            raise SdmxFormatError(f"{self.id}: value index {values.clip(repr(index))} out of range") from None
         if isinstance(item, Mapping):
             item = _text(item.get("id", item.get("value", item.get("name"))))
         found = values.code(item) if not isinstance(item, float) else values.symbol(item)
         if found is None:
             raise SdmxFormatError(
-                f"{self.id}: value at {values.clip(index)!r} is not a code (a short printable text)"
+                f"{self.id}: value at {values.clip(repr(index))} is not a code (a short printable text)"
             )
         return found
 
@@ -208,7 +208,7 @@ def message_parts(message: Any) -> tuple[list[tuple[Structure, Mapping[str, Any]
         for ds in datasets:
             index = ds.get("structure", 0) if isinstance(ds, Mapping) else 0
             if not isinstance(index, int) or not 0 <= index < len(structures):
-                raise SdmxFormatError(f"dataSets[].structure {values.clip(index)!r} names no structure")
+                raise SdmxFormatError(f"dataSets[].structure {values.clip(repr(index))} names no structure")
             pairs.append((structures[index], ds))
     else:
         structure = Structure.parse(data.get("structure"))
@@ -236,12 +236,12 @@ def _indices(key: str, width: int, what: str) -> list[int]:
     parts = key.split(":") if key != "" else []
     if len(parts) != width:
         raise SdmxFormatError(
-            f"{what} key {values.clip(key)!r} has {len(parts)} positions, the structure has {width}"
+            f"{what} key {values.clip(repr(key))} has {len(parts)} positions, the structure has {width}"
         )
     try:
         return [int(p) for p in parts]
     except ValueError:
-        raise SdmxFormatError(f"{what} key {values.clip(key)!r} is not made of indices") from None
+        raise SdmxFormatError(f"{what} key {values.clip(repr(key))} is not made of indices") from None
 
 
 def _attr_values(comps: Sequence[Component], indices: Any) -> dict[str, Any]:
@@ -298,14 +298,14 @@ def observations(message: Any) -> pd.DataFrame:
                 for comp, idx in zip(series_dims, _indices(skey, len(series_dims), "series"), strict=True):
                     prefix[comp.id] = comp.value(idx)
                 if not isinstance(item, Mapping):
-                    raise SdmxFormatError(f"series {values.clip(skey)!r} is not an object")
+                    raise SdmxFormatError(f"series {values.clip(repr(skey))} is not an object")
                 prefix.update(_attr_values(structure.attrs["series"], item.get("attributes")))
                 if deleting and item.get("observations") is None:
                     problem = "Delete of a whole series (no observations listed) is not supported"
                     rows.append({**prefix, "value": None, "value_text": None, "problem": problem})
                     continue
                 for okey, obs in _mapping(
-                    item.get("observations"), f"series {values.clip(skey)!r} observations"
+                    item.get("observations"), f"series {values.clip(repr(skey))} observations"
                 ).items():
                     rows.append(_observation(structure, prefix, okey, obs, deleting))
         elif "observations" in ds:

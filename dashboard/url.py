@@ -19,6 +19,8 @@ from ioc.kpi.periods import PeriodError, month, parse_period
 COMPARES = ("previous_period", "same_period_last_year", "none")
 LANGUAGES = ("vi", "en")
 PARTS = ("value", "numerator", "denominator")
+# lists are sorted by date received unless asked otherwise (an indexed order: page 500 as fast as page 1)
+DEFAULT_SORT = "received_at"
 # filter field -> query key; the order of this table is the order in the query string
 KEYS = {
     "period": "period",
@@ -81,7 +83,7 @@ class ListState:
 
     kpi: str
     part: str = "value"
-    sort: str = "due_at"
+    sort: str = DEFAULT_SORT
     descending: bool = False
     after: str | None = None
 
@@ -135,7 +137,7 @@ def list_query(listing: ListState) -> dict[str, str]:
     params = {"kpi": listing.kpi}
     if listing.part != "value":
         params["part"] = listing.part
-    if listing.sort != "due_at":
+    if listing.sort != DEFAULT_SORT:
         params["sort"] = listing.sort
     if listing.descending:
         params["desc"] = "1"
@@ -151,7 +153,7 @@ def parse_list(query: Mapping[str, object] | str, *, default_kpi: str) -> ListSt
     return ListState(
         kpi=_code(values.get("kpi")) or default_kpi,
         part=part if part in PARTS else "value",
-        sort=_code(values.get("sort")) or "due_at",
+        sort=_code(values.get("sort")) or DEFAULT_SORT,
         descending=values.get("desc") in {"1", "true"},
         after=after if after and _CURSOR.match(after) else None,
     )

@@ -137,7 +137,7 @@ def _received(engine: Engine, month: str, where: str = "") -> list[tuple]:
             connection.execute(
                 text(
                     "SELECT code, department_code, channel FROM dossier "
-                    f"WHERE received_at >= :s AND received_at < :e {where} ORDER BY due_at, source, code"
+                    f"WHERE received_at >= :s AND received_at < :e {where} ORDER BY received_at, source, code"
                 ),
                 {"s": period.start_at, "e": period.end_at},
             )

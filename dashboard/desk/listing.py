@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 
-from dashboard.desk import numbers
+from dashboard.desk import ids, numbers
 from dashboard.desk.links import PAGES, export_href, kpi_href
 from dashboard.desk.parts import explain_button
 from dashboard.desk.period_text import describe
 from dashboard.desk.tables import rows_table
 from dashboard.desk.texts import t
-from dashboard.url import Filters, ListState, to_search
+from dashboard.url import Filters, ListState, parse_filters, parse_list, to_search
 from ioc.formatting import format_number
 from ioc.kpi.datasets import CATEGORY_LABELS, CHANNEL_LABELS
+from ioc.kpi.periods import local_today
 
 PAGE_SIZE = 50
 DEFAULT_KPI = "dossiers_open_overdue"
@@ -44,6 +46,28 @@ def filter_summary(rm: Any, filters: Filters, province: str) -> str:
     return " · ".join(parts)
 
 
+TOTAL = "desk-list-total"
+
+
+def load_total(_id: str, state: dict[str, str]) -> str:
+    """How many rows the list has, counted after the page is drawn (a count can take seconds at
+    10 million dossiers; the first page of rows does not wait for it)."""
+    from dashboard.data import current_settings, read_model
+
+    rm = read_model()
+    query = dict(parse_qsl(state.get("search", "").lstrip("?")))
+    filters = parse_filters(query, local_today())
+    listing = parse_list(query, default_kpi=DEFAULT_KPI)
+    province = current_settings().province.code
+    page = rm.rows(listing.kpi, **numbers.rows_query(filters, listing, province), limit=1, with_total=True)
+    dataset = rm.library.get(listing.kpi).dataset or "dossier"
+    unit = ROW_UNITS.get(dataset, ("", ""))[filters.lang == "en"]
+    return f"{format_number(page.total)} {unit}" if page.total is not None else ""
+
+
+LOAD_TOTAL = (Output(TOTAL, "children"), Input(TOTAL, "id"), State(ids.STATE, "data"))
+
+
 def view(
     rm: Any, filters: Filters, province: str, *, listing: ListState, page_number: int = 1
 ) -> list[Component]:
@@ -51,13 +75,11 @@ def view(
     if listing.kpi not in rm.library:
         return [dbc.Alert(f"{t('kpi', lang)} {listing.kpi!r}: {t('no_data', lang)}", color="warning")]
     kpi = rm.library.get(listing.kpi)
-    dataset = kpi.dataset or "dossier"
     page = rm.rows(
         listing.kpi,
         **numbers.rows_query(filters, listing, province),
         after=listing.after,
         limit=PAGE_SIZE,
-        with_total=listing.after is None,
     )
     pager = []
     if listing.after:
@@ -87,8 +109,6 @@ def view(
                 id="desk-next-page",
             )
         )
-    unit = ROW_UNITS.get(dataset, ("", ""))[lang == "en"]
-    total = f"{format_number(page.total)} {unit}" if page.total is not None else ""
     return [
         html.Div(
             [
@@ -105,8 +125,8 @@ def view(
                 html.P(
                     [
                         filter_summary(rm, filters, province),
-                        " · " if total else "",
-                        html.Span(total, id="desk-list-total"),
+                        " · ",
+                        html.Span("…", id=TOTAL),  # counted by its own callback (`load_total`)
                     ],
                     className="text-muted mb-2",
                     id="desk-list-summary",

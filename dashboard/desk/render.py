@@ -9,7 +9,7 @@ from dash import callback, html
 from dash.development.base_component import Component
 
 from dashboard.data import current_settings, read_model
-from dashboard.desk import drill, filter_bar, lineage, services
+from dashboard.desk import drill, filter_bar, lineage, listing, services
 from dashboard.desk.filter_bar import FilterOptions, options
 from dashboard.desk.frame import frame
 from dashboard.desk.texts import t
@@ -29,6 +29,7 @@ def register_callbacks() -> None:
     for dependencies, function in shared:
         callback(*dependencies, prevent_initial_call=True)(function)
     callback(*services.LOAD_LIST)(services.load_list)
+    callback(*listing.LOAD_TOTAL)(listing.load_total)
 
 
 Build = Callable[[Any, Filters, str], Component | Sequence[Component]]

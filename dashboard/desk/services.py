@@ -101,7 +101,9 @@ def trend_chart(rm: Any, kpi_id: str, filters: Filters, province: str) -> Compon
 
 
 def dossier_list(rm: Any, kpi_id: str, filters: Filters, province: str, limit: int = 10) -> Component:
-    page = rm.rows(kpi_id, **numbers.rows_query(filters, ListState(kpi=kpi_id), province), limit=limit)
+    page = rm.rows(
+        kpi_id, **numbers.rows_query(filters, ListState(kpi=kpi_id, sort="due_at"), province), limit=limit
+    )
     return html.Div(
         [
             rows_table(page, filters, None, sortable=False),

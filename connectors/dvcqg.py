@@ -221,7 +221,7 @@ def _parse_other(text: str) -> pd.Timestamp | None:
             stamp = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
         return None
-    if stamp is pd.NaT:
+    if stamp is pd.NaT or not 1 <= stamp.year <= 9999:  # pandas reads "-1" as the year -1
         return None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(LOCAL_TZ).tz_localize(None)
@@ -235,13 +235,17 @@ def _ints(values: pd.Series) -> pd.Series:
     )
 
 
-def _supplement_count(value: Any) -> int:
+def _supplement_count(value: Any) -> int | None:
+    """The number of supplement requests: a list's length, a count, or the JSON text of a list.
+    None when the value is none of these (or a count no dossier can have)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return 0
     if isinstance(value, list | tuple):
         return len(value)
+    if isinstance(value, bool | Mapping):
+        return None
     if isinstance(value, int | float | np.integer | np.floating):
-        return int(value)
+        return _count(float(value))
     text = str(value).strip()
     if not text:
         return 0
@@ -249,15 +253,31 @@ def _supplement_count(value: Any) -> int:
         try:
             parsed = json.loads(text)
         except ValueError:
-            return 0
-        return len(parsed) if isinstance(parsed, list) else 0
+            return None
+        return len(parsed) if isinstance(parsed, list) else None
     try:
-        return int(float(text))
+        return _count(float(text))
     except ValueError:
-        return 0
+        return None
+
+
+def _count(number: float) -> int | None:
+    return int(number) if math.isfinite(number) and number.is_integer() and 0 <= number < 2**15 else None
 
 
 # --------------------------------------------------------------------------- records
+
+
+def _merge_spellings(frame: pd.DataFrame) -> pd.DataFrame:
+    """One column per field when records spelled it differently (`MaHoSo` here, `MAHOSO` there): each
+    row takes its first non-empty value, instead of all rows taking the first spelling's column."""
+    if not frame.columns.duplicated().any():
+        return frame
+    merged = {}
+    for name in dict.fromkeys(frame.columns):
+        same = frame.loc[:, frame.columns == name]
+        merged[name] = same.iloc[:, 0] if same.shape[1] == 1 else same.bfill(axis=1).iloc[:, 0]
+    return pd.DataFrame(merged, index=frame.index)
 
 
 def parse_frame(
@@ -268,8 +288,7 @@ def parse_frame(
     Rejected records are returned as :func:`safe_record` copies, so nothing personal is stored.
     """
     mapping = mapping or DossierMapping()
-    frame = raw.rename(columns=lambda c: _CANONICAL.get(str(c).lower(), c))
-    frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame = _merge_spellings(raw.rename(columns=lambda c: _CANONICAL.get(str(c).lower(), c)))
     n = len(frame)
     index = frame.index
 
@@ -324,6 +343,7 @@ def parse_frame(
     if SUPPLEMENTS in frame:  # absent: leave the stored count alone
         counts = [_supplement_count(v) for v in frame[SUPPLEMENTS]]
         out["supplement_count"] = pd.array(counts, dtype="Int64")
+        add(out["supplement_count"].isna(), f"{SUPPLEMENTS}: not a list or a count of supplement requests")
 
     reasons = reasons.str.removeprefix("; ")
     bad = reasons != ""

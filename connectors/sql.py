@@ -90,7 +90,7 @@ class SqlOptions(ConnectorOptions):
 
 
 def _cursor_value(value: Any) -> dict[str, Any] | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -177,8 +177,9 @@ class SqlConnector(Connector):
                         raw = pd.DataFrame.from_records(rows, columns=keys)
                         records, rejects = self.map_frame(raw)
                         position = None
-                        if o.incremental_column:
-                            position = _cursor_value(raw[o.incremental_column].iloc[-1])
+                        if o.incremental_column:  # NULLs come last and never move the cursor
+                            known = raw[o.incremental_column].dropna()
+                            position = _cursor_value(known.iloc[-1]) if len(known) else None
                         yield Batch(o.target, records, cursor=position, rejects=rejects)
                 except SQLAlchemyError as exc:
                     first = str(exc).splitlines()[0]
@@ -211,7 +212,10 @@ class SqlConnector(Connector):
             bad |= wrong
         rejects = []
         if bad.any():
-            originals = raw.loc[bad, list(o.columns.values())].to_dict(orient="records")
+            # under our column names, so the rejected row keeps them (`ioc.load.reject_record`)
+            originals = pd.DataFrame(
+                {ours: raw.loc[bad, theirs] for ours, theirs in o.columns.items()}
+            ).to_dict(orient="records")
             rejects = [
                 (drop_personal_fields(r), why.removeprefix("; "))
                 for r, why in zip(originals, reasons[bad].tolist(), strict=True)

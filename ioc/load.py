@@ -283,9 +283,15 @@ def nested_values(values: pd.Series) -> pd.Series | None:
     return nested.astype(bool) if nested.any() else None
 
 
+_DATE_LIKE = frozenset({"string", "datetime", "datetime64", "date", "empty"})
+
+
 def _as_local_datetime(values: pd.Series) -> pd.Series:
     """Datetimes as tz-aware; naive values are the province's local time."""
     if not pd.api.types.is_datetime64_any_dtype(values):
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in _DATE_LIKE:
+            numbers = values.map(lambda v: isinstance(v, int | float | Decimal) and not isinstance(v, bool))
+            values = values.mask(numbers.astype(bool))  # a number is not a date-time (nor an epoch)
         try:
             values = pd.to_datetime(values, errors="coerce", format="ISO8601")
         except (ValueError, TypeError, OverflowError):
@@ -503,7 +509,10 @@ def _stored_value(value: Any) -> Any:
     if isinstance(value, str):
         return _safe_text(value, REJECT_TEXT_MAX)
     if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
+        try:
+            return value.isoformat()
+        except (NotImplementedError, ValueError, OverflowError):  # pandas stamps beyond years 1–9999
+            return "<date out of range>"
     if isinstance(value, Decimal):
         return _safe_text(str(value), REJECT_TEXT_MAX)
     if isinstance(value, Mapping):

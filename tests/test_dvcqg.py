@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from connectors.dvcqg import DossierMapping, parse_record, parse_records, safe_record
+from connectors.dvcqg import DossierMapping, parse_dates, parse_record, parse_records, safe_record
 from tests.fixtures.events.support import fixture
 
 RECORD = fixture("dvcqg_dongbohosomc_request.json")["data"][0]
@@ -216,3 +216,21 @@ def test_a_batch_with_some_bad_records_keeps_the_good_ones() -> None:
     assert sorted(r["MaHoSo"] for r, _ in rejects if "MaHoSo" in r) == ["H-10", "H-20"]
     assert set(rows["status"]) == set(range(1, 11))
     assert set(rows["channel"]) == {"in_person", "online", "postal"}
+
+
+def test_records_spelling_a_field_differently_in_one_page_all_keep_it() -> None:
+    # found by tests/test_intake_properties.py: the first spelling's column won for every record
+    rows, rejects = parse_records(
+        [
+            {"MAHOSO": "A-1", "NGAYTIEPNHAN": "20250701080000", "TRANGTHAIHOSO": "2"},
+            {"MaHoSo": "A-2", "NgayTiepNhan": "20250701080000", "TrangThaiHoSo": "2"},
+        ]
+    )
+    assert rejects == [] and rows["code"].tolist() == ["A-1", "A-2"]
+
+
+def test_a_negative_number_is_not_a_date_of_year_minus_one() -> None:
+    # found by tests/test_intake_properties.py: pandas read "-1" as the year -1, and the record then
+    # broke the whole file when it was rejected
+    _, bad = parse_dates(pd.Series(["-1", "-20250101", "20250701080000"], dtype=object))
+    assert bad.tolist() == [True, True, False]

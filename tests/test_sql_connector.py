@@ -164,3 +164,16 @@ def test_run_source_end_to_end(engine: Engine, db: Engine, other_db: Engine, tmp
     assert (first.status, first.rows_inserted, first.rows_rejected) == ("partial", 2, 1)
     assert (second.rows_inserted, second.rows_updated) == (0, 0)
     assert second.cursor == {"value": "2026-03-02T07:00:00", "type": "datetime"}
+
+
+def test_a_null_in_the_incremental_column_never_becomes_the_cursor(
+    db: Engine, other_db: Engine, tmp_path: Path
+) -> None:
+    # found by tests/test_intake_properties.py: NULLs sort last, the cursor became "NaT", and every
+    # later run failed reading it back
+    with other_db.begin() as connection:
+        connection.execute(text("UPDATE ops.su_co SET cap_nhat = NULL WHERE ma = 4"))
+    settings = settings_with_source(tmp_path, "suco", "sql", {**OPTIONS, "filters": {}})
+    first = run_source(db, settings, "suco")
+    assert first.cursor == {"value": "2026-03-02T07:00:00", "type": "datetime"}
+    assert run_source(db, settings, "suco").status in ("success", "partial")

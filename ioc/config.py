@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ioc.auth.config import AuthConfig
+from ioc.briefings.config import BriefingsConfig
 from ioc.cron import cron_trigger
 from ioc.strict_yaml import YamlError, load_yaml
 from ioc.wall.config import WallConfig
@@ -229,6 +230,7 @@ class Settings(_Strict):
     drop_dir: Path = Path("var/drop")
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     wall: WallConfig = WallConfig()
+    briefings: BriefingsConfig = BriefingsConfig()
     auth: AuthConfig = AuthConfig()
 
     source_file: Path | None = Field(default=None, exclude=True)

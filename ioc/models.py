@@ -368,6 +368,43 @@ class Audit(Base):
     __table_args__ = (Index("ix_audit_at", "at"),)
 
 
+class Briefing(Base):
+    """One PDF briefing in the archive (issue 10): what it covers, where its file is, delivery state.
+
+    A scheduled briefing is claimed once per (schedule, period, area), so several workers build and
+    send it once; an on-demand one has no schedule. `delivery` is 'sent' only after the relay accepted
+    the message; a delivery that failed all its attempts is 'failed' with the last error."""
+
+    __tablename__ = "briefing"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    schedule: Mapped[str | None] = mapped_column(Text, comment="schedule name; null: built on demand")
+    period: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    status: Mapped[str] = mapped_column(Text, server_default="building")
+    file: Mapped[str | None] = mapped_column(Text, comment="path under briefings.archive_dir")
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    build_seconds: Mapped[float | None] = mapped_column(Double)
+    delivery: Mapped[str] = mapped_column(Text, server_default="none")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("status in ('building', 'built', 'failed')", name="status"),
+        CheckConstraint("delivery in ('none', 'pending', 'sent', 'failed')", name="delivery"),
+        Index(
+            "ux_briefing_scheduled",
+            "schedule",
+            "period",
+            "area",
+            unique=True,
+            postgresql_where=text("schedule is not null"),
+        ),
+        Index("ix_briefing_created_at", "created_at"),
+    )
+
+
 FACT_TABLES = ("dossier", "incident", "indicator_observation")
 #: accounts, kiosk tokens and the audit log (issue 11)
 ACCESS_TABLES = ("app_user", "kiosk_token", "audit")
@@ -379,6 +416,7 @@ ALL_TABLES = (
     "connector_run",
     "rejected_row",
     *ACCESS_TABLES,
+    "briefing",
 )
 
 __all__ = [
@@ -388,6 +426,7 @@ __all__ = [
     "AppUser",
     "Audit",
     "Base",
+    "Briefing",
     "ConnectorRun",
     "Department",
     "Dossier",

@@ -25,6 +25,7 @@ import signal
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from importlib.metadata import entry_points
 from types import FrameType
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,8 @@ def build_scheduler(
             misfire_grace_time=max(1, int(parse_duration(schedule.misfire_grace).total_seconds())),
             replace_existing=True,
         )
+    for entry in entry_points(group="ioc.jobs"):  # other packages' jobs (the dashboard's briefings)
+        entry.load()(scheduler, settings, engine)
     scheduler.ioc_stop = stop
     scheduler.ioc_engine = engine
     return scheduler

@@ -208,3 +208,21 @@ def test_filters_and_department_scope_narrow_every_number(model: ReadModel) -> N
         model.tiles(
             ["dossiers_received"], area="66", period="2026-10", filters={"department": "SNV"}, scope=staff
         )
+
+
+def test_only_snapshot_kpis_are_recomputed_as_the_clock_moves(model: ReadModel, clock: Clock) -> None:
+    record_run(model.engine, "success")
+    as_of = model.tiles(["dossiers_received"], area="66", period="2026-10", sparkline=0)["dossiers_received"]
+    assert as_of.data_as_of is not None
+    clock.now = as_of.data_as_of + timedelta(minutes=1)
+    first = model.tiles(["dossiers_received"], area="66", period="2026-10", sparkline=0)["dossiers_received"]
+    clock.now += timedelta(minutes=5)
+    with StatementCounter(model.engine) as counter:
+        later = model.tiles(["dossiers_received"], area="66", period="2026-10", sparkline=0)
+    assert counter.count == 1  # the data-version probe: a count changes only with a load
+    assert later["dossiers_received"].data_age == first.data_age + timedelta(minutes=5)  # age is live
+    model.tiles(["dossiers_open_overdue"], area="66", period="2026-10", sparkline=0)
+    clock.now += timedelta(minutes=1)
+    with StatementCounter(model.engine) as counter:
+        model.tiles(["dossiers_open_overdue"], area="66", period="2026-10", sparkline=0)
+    assert counter.count > 1  # "overdue now" is measured again a minute later

@@ -19,7 +19,7 @@ from ioc.kpi.asof import kpi_freshness
 from ioc.kpi.engine import compute, compute_many
 from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
 from ioc.kpi.result import KpiResult
-from ioc.kpi.spec import Kpi, KpiLibrary, LatestKpi
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, LatestKpi
 from ioc.kpi.timeseries import compute_series
 from ioc.queries import lookups, rows
 from ioc.queries.cache import VersionedCache
@@ -40,8 +40,8 @@ from ioc.runs import SourceStatus, source_status
 
 T = TypeVar("T")
 
-#: Snapshot KPIs (open, overdue, due soon) move with the clock even without a load: answers are
-#: re-computed at least this often.
+#: Snapshot KPIs (open, overdue, due soon) move with the clock even without a load: their answers
+#: are re-computed at least this often (the others only when the data version changes).
 CLOCK_BUCKET = timedelta(minutes=1)
 
 _VERSION_SQL = text(
@@ -77,14 +77,20 @@ class ReadModel:
     # ------------------------------------------------------------------------------ versioning
 
     def data_version(self, connection: Connection | None = None) -> str:
-        """Changes whenever a load commits a batch, a run ends, or rollups are refreshed; plus a
-        one-minute clock bucket for snapshot KPIs. One small query on `connector_run`."""
+        """Changes whenever a load commits a batch, a run ends, or rollups are refreshed. One small
+        query on `connector_run`."""
         if connection is None:
             with self.engine.connect() as own:
                 return self.data_version(own)
         row = connection.execute(_VERSION_SQL).one()
-        bucket = int(self.clock().timestamp() // CLOCK_BUCKET.total_seconds())
-        return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}:{bucket}"
+        return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}"
+
+    def clock_term(self, kpi_id: str) -> int:
+        """Part of a cache key: the minute for KPIs measured at "now" (open, overdue, due soon move
+        with the clock without any load), 0 for the others, which only a load changes."""
+        if not moves_with_clock(self.library, self.library.get(kpi_id)):
+            return 0
+        return int(self.clock().timestamp() // CLOCK_BUCKET.total_seconds())
 
     def _cached(self, key: Hashable, compute_answer: Callable[[], T], version: str | None = None) -> T:
         return self.cache.get_or_compute((key, version or self.data_version()), compute_answer)
@@ -144,7 +150,7 @@ class ReadModel:
         """The engine's answer for one KPI (cached)."""
         when = self._period(period, self.library.get(kpi_id))
         return self._cached(
-            ("result", kpi_id, area, when, breakdown, narrowing),
+            self._result_key(kpi_id, area, when, breakdown, narrowing),
             lambda: compute(
                 self.engine,
                 self.library_for(narrowing),
@@ -158,6 +164,11 @@ class ReadModel:
             version,
         )
 
+    def _result_key(
+        self, kpi_id: str, area: str, when: Period, breakdown: str | None, narrowing: Narrowing
+    ) -> Hashable:
+        return ("result", kpi_id, area, when, breakdown, narrowing, self.clock_term(kpi_id))
+
     def tiles(
         self,
         kpi_ids: Sequence[str],
@@ -168,19 +179,14 @@ class ReadModel:
         scope: Scope = EVERYTHING,
         sparkline: int = 12,
     ) -> dict[str, Tile]:
-        """Many KPIs for one area and period: value, change, target, status, freshness, sparkline."""
+        """Many KPIs for one area and period: value, change, target, status, freshness, sparkline.
+        Numbers come from the cache (computed once per data version, together when missing); the
+        data age is measured at each call."""
         self._check_scope(scope, area)
         narrowing = self.narrowing(filters, scope)
         version = self.data_version()
         self._prefetch(kpi_ids, area, period, narrowing, version)
-        return {
-            kpi_id: self._cached(
-                ("tile", kpi_id, area, self._period(period, self.library.get(kpi_id)), sparkline, narrowing),
-                lambda kpi_id=kpi_id: self._tile(kpi_id, area, period, sparkline, narrowing, version),  # type: ignore[misc]
-                version,
-            )
-            for kpi_id in kpi_ids
-        }
+        return {kpi_id: self._tile(kpi_id, area, period, sparkline, narrowing, version) for kpi_id in kpi_ids}
 
     def _prefetch(
         self,
@@ -195,7 +201,7 @@ class ReadModel:
         by_period: dict[Period, list[str]] = {}
         for kpi_id in kpi_ids:
             when = self._period(period, self.library.get(kpi_id))
-            if (("result", kpi_id, area, when, None, narrowing), version) not in self.cache:
+            if (self._result_key(kpi_id, area, when, None, narrowing), version) not in self.cache:
                 by_period.setdefault(when, []).append(kpi_id)
         for when, missing in by_period.items():
             found = compute_many(
@@ -208,7 +214,7 @@ class ReadModel:
                 zone=self.settings.zone,
             )
             for kpi_id, result in found.items():
-                self.cache.put((("result", kpi_id, area, when, None, narrowing), version), result)
+                self.cache.put((self._result_key(kpi_id, area, when, None, narrowing), version), result)
 
     def _tile(
         self,
@@ -224,7 +230,7 @@ class ReadModel:
         result = self.result(kpi_id, area=area, period=when, narrowing=narrowing, version=version)
         state = kpi_freshness(self.library, kpi, self.dataset_freshness(version), self.clock())
         points = (
-            self._points(kpi_id, area, self._periods(kpi, None, sparkline, when), narrowing)
+            self._points(kpi_id, area, self._periods(kpi, None, sparkline, when), narrowing, version)
             if sparkline
             else ()
         )
@@ -265,11 +271,11 @@ class ReadModel:
         return chosen[::-1]
 
     def _points(
-        self, kpi_id: str, area: str, chosen: list[Period], narrowing: Narrowing
+        self, kpi_id: str, area: str, chosen: list[Period], narrowing: Narrowing, version: str | None = None
     ) -> tuple[SeriesPoint, ...]:
         kpi = self.library.get(kpi_id)
         values = self._cached(
-            ("series", kpi_id, area, tuple(chosen), narrowing),
+            ("series", kpi_id, area, tuple(chosen), narrowing, self.clock_term(kpi_id)),
             lambda: compute_series(
                 self.engine,
                 self.library_for(narrowing),
@@ -279,6 +285,7 @@ class ReadModel:
                 now=self.clock(),
                 zone=self.settings.zone,
             ),
+            version,
         )
         flags = self.indicator_flags(kpi_id, area) if isinstance(kpi, LatestKpi) else {}
         return tuple(
@@ -455,3 +462,10 @@ class ReadModel:
 
     def _areas_within(self, roots: frozenset[str]) -> frozenset[str]:
         return self._lookup(("within", roots), lambda c: lookups.subtree(c, roots))
+
+
+def moves_with_clock(library: KpiLibrary, kpi: Kpi) -> bool:
+    """Whether a KPI's value changes with time alone: a snapshot measured at "now" (or built on one)."""
+    if isinstance(kpi, FactKpi):
+        return any(part.snapshot for part in kpi.parts().values())
+    return any(moves_with_clock(library, library.get(ref)) for ref in kpi.references())

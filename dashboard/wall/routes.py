@@ -55,8 +55,9 @@ def screen_data(screen_id: str) -> Response:
         scale=content.scale_for(request.args.get("w", type=int)),
         base_dir=settings.source_file.resolve().parent if settings.source_file else None,
     )
+    minute = int(now.timestamp() // 60)  # data ages and "overdue now" move with the clock
     views, tiles_json = model.cache.get_or_compute(
-        ("wall-screen", ctx.version, screen_id, ctx.scale), lambda: _tiles(ctx, screen_id)
+        ("wall-screen", ctx.version, minute, screen_id, ctx.scale), lambda: _tiles(ctx, screen_id)
     )
     state = control.screen_state(
         current_app.config["IOC_DATABASE"].engine,

@@ -8,9 +8,12 @@ fact table. Results are identical either way; rollups only change the speed.
 
 Contract — rollups are a cache that is exact or not used:
 
-* Statement-level triggers on the fact tables (migration 0008) write the old and the new image of
-  every changed row into a change log (`kpi.<dataset>_change`), whoever writes: the runner, or SQL by
-  hand. TRUNCATE, and any change to the working-day calendar, mark a full rebuild as due.
+* Triggers on the fact tables (migrations 0008, 0009, 0012) write the old and the new image of every
+  changed row into a change log (`kpi.<dataset>_change`), whoever writes: the runner, or SQL by hand —
+  statement-level for INSERT and DELETE (one INSERT … SELECT from the transition table), row-level
+  for UPDATE behind a WHEN clause that lets through only rows whose rollup columns or key changed
+  (a status-only update costs nothing). TRUNCATE, and any change to the working-day calendar, mark a
+  full rebuild as due.
 * :func:`catch_up` (the runner's after-load hook, after every run and at worker start) takes the
   logged changes and adds them: -1 for an old image, +1 for a new one, so a correction moving a
   dossier to another day or month leaves the old period and joins the new one. Its cost follows the

@@ -116,7 +116,7 @@ def history_table(name: str, dims: dict[str, str]) -> Table:
 
 def change_table(name: str, source: Table, columns: tuple[str, ...]) -> Table:
     """The change log of a fact table: one row per changed row image, +1 (new) or -1 (old), written by
-    statement-level triggers (migration 0008) and consumed by the rollup refresh."""
+    the fact table's triggers (migrations 0008, 0009, 0012) and consumed by the rollup refresh."""
     existing = metadata.tables.get(f"{SCHEMA}.{name}")
     if existing is not None:
         return existing

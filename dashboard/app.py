@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
+from dashboard.briefings.web import register as register_briefings
 from dashboard.data import province_name
 from dashboard.desk.export_route import register as register_exports
 from ioc.config import Settings
@@ -67,4 +68,5 @@ def create_app(settings: Settings, database: Database) -> Dash:
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell
     register_exports(app.server)  # desk: /desk/export.csv|xlsx (one line, desk's route)
+    register_briefings(app.server)  # briefings: /briefings/new, /briefings/<id>.pdf
     return app

@@ -39,12 +39,14 @@ def produce(
     schedule: str | None = None,
     email: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    engine: Engine | None = None,
 ) -> BriefingRecord | None:
-    """Build, archive and (optionally) e-mail one briefing; None when this scheduled one exists."""
+    """Build, archive and (optionally) e-mail one briefing; None when this scheduled one exists.
+    `engine` writes the archive (default: the read model's; give the primary when it reads a replica)."""
     settings = read_model.settings
     config = settings.briefings
     area = area or settings.province.code
-    engine = read_model.engine
+    engine = engine or read_model.engine
     briefing_id = archive.claim(engine, period.label, area, schedule)
     if briefing_id is None:
         log.info("briefing %s %s %s: already in the archive", schedule, period.label, area)

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from dashboard.briefings.web import button as briefing_button
 from dashboard.desk import ids
 from dashboard.desk.filter_bar import FilterOptions, filter_bar
 from dashboard.desk.links import PAGES, page_href
@@ -61,6 +62,7 @@ def frame(
     ]
     if choices is not None:
         parts.append(filter_bar(filters, choices, fields=fields))
+        parts.append(briefing_button(filters))  # briefings: "tải bản tin" for these filters
     parts += [
         html.Main(body, id="desk-main", tabIndex="-1"),
         dbc.Offcanvas(

@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 from dash.development.base_component import Component
 
+from dashboard.briefings.web import failed_deliveries
 from dashboard.components.status_table import status_table
 from dashboard.desk.lineage import run_line
 from dashboard.desk.parts import section
@@ -75,5 +76,6 @@ def view(rm: Any, filters: Any, province: str) -> list[Component]:
     return [
         section(t("sources", lang), lambda: status_table(statuses), lang),
         section(t("errors", lang), lambda: errors(statuses, lang), lang),
+        section("Bản tin gửi lỗi", lambda: failed_deliveries(rm.engine), lang),  # briefings
         *[section(status.source, lambda s=status.source: history(rm, s, lang), lang) for status in statuses],
     ]

@@ -9,6 +9,7 @@ import pytest
 from ioc.kpi.periods import (
     PeriodError,
     compare_period,
+    default_comparison,
     parse_period,
     previous_period,
     same_period_last_year,
@@ -71,3 +72,13 @@ def test_comparisons(code: str, previous: tuple[str, str], last_year: tuple[str,
 
 def test_same_period_last_year_of_6m_keeps_its_code() -> None:
     assert same_period_last_year(parse_period("2026-6M")).label == "2025-6M"
+
+
+def test_a_cumulative_period_is_shown_against_the_same_period_last_year() -> None:
+    """Leaders read "6 tháng đầu năm … so với cùng kỳ": the 181 days before 1 January are no benchmark."""
+    for code, expected in (("2026-6M", "2025-6M"), ("2026-9M", "2025-9M")):
+        assert default_comparison(parse_period(code), "previous_period").label == expected
+    ytd = parse_period("2026-YTD", today=date(2026, 11, 30))
+    last_year = default_comparison(ytd, "previous_period")
+    assert (last_year.start, last_year.end) == (date(2025, 1, 1), date(2025, 12, 1))
+    assert default_comparison(parse_period("2026-11"), "previous_period").label == "2026-10"

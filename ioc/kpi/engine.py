@@ -34,7 +34,7 @@ from ioc.kpi.labels import labels, ranked, root_dataset, status
 from ioc.kpi.periods import (
     Period,
     PeriodError,
-    compare_period,
+    default_comparison,
     local_today,
     parse_period,
     previous_period,
@@ -137,7 +137,9 @@ def _compute_in(ctx: Context, place: Any, kpi: Kpi, current: Period, breakdown: 
         allowed = ", ".join(kpi.breakdowns) or "none"
         raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
     result = _answer(ctx, kpi, current, breakdown)
-    before_period = previous_period(current) if kpi.type == "growth" else compare_period(current, kpi.compare)
+    before_period = (
+        previous_period(current) if kpi.type == "growth" else default_comparison(current, kpi.compare)
+    )
     before = _answer(ctx, kpi, before_period, None)
     as_of_data = data_as_of(ctx, kpi)
     year = (current.end - timedelta(days=1)).year

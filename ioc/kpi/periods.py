@@ -243,6 +243,16 @@ def compare_period(period: Period, compare: str) -> Period:
     return previous_period(period)
 
 
+def default_comparison(period: Period, compare: str) -> Period:
+    """The period a KPI's change is shown against unless the reader chooses: the KPI's own rule,
+    except that a cumulative period from 1 January (6 or 9 months, year to date) is compared with
+    the same period last year ("so với cùng kỳ"), as Vietnamese reports do: the equally long stretch
+    just before it spans two years and is no benchmark."""
+    if period.grain in CUMULATIVE_GRAINS:
+        return same_period_last_year(period)
+    return compare_period(period, compare)
+
+
 def year_to_date(period: Period) -> Period:
     """From 1 January of the period's (last) year to the period's end."""
     last_day = period.end - timedelta(days=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ioc.kpi.periods import Period, current, date_range, parse_period, previous_period
+from ioc.kpi.periods import Period, current, parse_period, previous_period
 
 _GRAINS = {"today": "day", "current_week": "week", "current_month": "month", "latest": "month"}
 _GRAINS |= {"current_quarter": "quarter", "current_year": "year"}
@@ -17,5 +17,5 @@ def resolve_period(code: str, today: date) -> Period:
     if code == "previous_month":
         return previous_period(current("month", today))
     if code == "year_to_date":
-        return date_range(date(today.year, 1, 1), today)
+        return parse_period(f"{today.year}-YTD", today=today)
     return parse_period(code)

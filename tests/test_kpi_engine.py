@@ -337,6 +337,16 @@ def test_latest_value_and_missing_values(indicators: Engine, library: KpiLibrary
     assert grdp.target == 10.0 and grdp.status == "red"  # 75 % of target < amber 85 %
 
 
+def test_an_observation_its_source_deleted_is_not_the_latest(indicators: Engine, library: KpiLibrary) -> None:
+    """An SDMX `Delete` leaves a tombstone (status 'deleted', no value): the previous quarter stands."""
+    with indicators.begin() as connection:
+        connection.execute(
+            text("UPDATE indicator_observation SET value = NULL, status = 'deleted' WHERE period = '2026-Q2'")
+        )
+    grdp = compute(indicators, library, "grdp_growth", "2026-08", "66")
+    assert grdp.value == pytest.approx(6.0) and grdp.observed_period == "2026-Q1"
+
+
 def test_series_roll_up_communes_to_the_province(indicators: Engine, library: KpiLibrary) -> None:
     september = compute(indicators, library, "vneid_level2_activations", "2026-09", "66")
     assert september.value == 150

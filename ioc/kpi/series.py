@@ -37,6 +37,10 @@ def _expected(tree: CTE) -> Select:
     )
 
 
+#: Status of an observation its source withdrew (an SDMX `Delete` dataset): as if it were never there.
+DELETED = "deleted"
+
+
 def _usable(kpi: LatestKpi, tree: CTE, window: Period) -> CTE:
     """(top, period_start, period, value, reporting): one usable value per top and observed period."""
     obs_t = OBSERVATION
@@ -55,6 +59,7 @@ def _usable(kpi: LatestKpi, tree: CTE, window: Period) -> CTE:
             obs_t.c.grain == kpi.indicator_grain,
             obs_t.c.period_start >= window.start,
             obs_t.c.period_start < window.end,
+            obs_t.c.status.is_distinct_from(DELETED),
         )
         .cte("obs")
     )

@@ -70,11 +70,11 @@ def build_briefing(
     """Write the briefing PDF to `out` (atomically) and return its path."""
     say = progress or (lambda _message: None)
     charts.chromium_path()  # before any work: the fix is named at once
-    say("Đọc số liệu…")
-    content = collect(read_model, period, area)
-    sentences = commentary(content)
-    say("Vẽ biểu đồ…")
-    with charts.exporter() as exporter:
+    with charts.exporter() as exporter:  # Chromium starts in kaleido's thread while the numbers are read
+        say("Đọc số liệu…")
+        content = collect(read_model, period, area)
+        sentences = commentary(content)
+        say("Vẽ biểu đồ…")
         svgs = {name: exporter.svg(figure) for name, figure in figures_of(content).items()}
     say("Dàn trang PDF…")
     document = render.html(

@@ -31,7 +31,7 @@ ICT = "Asia/Ho_Chi_Minh"
 def synthetic_dossiers(rows: int, seed: int = 7) -> pd.DataFrame:
     """Plausible dossier records (vectorised): 3 years, ~300 procedures, 30 departments, 102 communes."""
     rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2024-01-01 07:30", tz=ICT)
+    start = pd.Timestamp("2023-09-01 07:30", tz=ICT)  # ends before today: nothing is dated in the future
     received = start + pd.to_timedelta(rng.integers(0, 3 * 365 * 24 * 3600, rows), unit="s")
     processing = pd.to_timedelta(rng.integers(1, 30, rows), unit="D")
     due = received + processing

@@ -286,6 +286,22 @@ def nested_values(values: pd.Series) -> pd.Series | None:
 _DATE_LIKE = frozenset({"string", "datetime", "datetime64", "date", "empty"})
 
 
+def _check_text(values: pd.Series, column: ColumnSpec, add: Callable[[pd.Series, str], None]) -> None:
+    """NUL, lone surrogates and length: one join, one encode and one `len` pass over the column (C
+    loops); the per-value checks run only for a column that has a bad value."""
+    present = values.dropna().tolist()
+    joined = "".join(present)
+    try:
+        writable = "\x00" not in joined and bool(joined.encode("utf-8") or True)
+    except UnicodeEncodeError:
+        writable = False
+    if not writable:
+        add(values.str.contains(_UNWRITABLE, regex=True), f"{column.name}: {UNWRITABLE_TEXT}")
+    limit = column.max_length or TEXT_MAX
+    if max(map(len, present), default=0) > limit:
+        add(values.str.len() > limit, f"{column.name}: {_limits(column)}")
+
+
 def _as_local_datetime(values: pd.Series) -> pd.Series:
     """Datetimes as tz-aware; naive values are the province's local time."""
     if not pd.api.types.is_datetime64_any_dtype(values):
@@ -310,9 +326,7 @@ def _coerce(values: pd.Series, column: ColumnSpec) -> tuple[pd.Series, pd.Series
     kind = column.kind
     inside = pd.Series(True, index=values.index)
     if kind == "text":
-        text_values = values.astype("string")
-        too_long = text_values.str.len() > (column.max_length or TEXT_MAX)
-        return text_values, ~(too_long.fillna(False).astype(bool))
+        return values.astype("string"), inside  # limits checked in `_check_text` on the stripped text
     if kind in ("int", "float", "decimal"):
         numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
         finite = _finite(numbers)
@@ -380,7 +394,7 @@ def _validate(
             raw_missing = raw.isna() | raw.eq("").fillna(False)
             raw = raw.mask(raw_missing)
             if column.kind == "text":
-                add(raw.str.contains(_UNWRITABLE, regex=True), f"{column.name}: {UNWRITABLE_TEXT}")
+                _check_text(raw, column, add)
         else:
             raw_missing = raw.isna()
         if nested is not None:

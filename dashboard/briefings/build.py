@@ -36,7 +36,7 @@ def figures_of(content: Content) -> dict[str, go.Figure]:
             points, title=f"{series.name_vi} · 12 tháng", unit=series.unit_vi, decimals=series.decimals
         ),
         "departments": figures.bars(
-            content.departments.known,
+            [row for _, row in content.departments.ranked],
             title=content.departments.title,
             unit=departments.unit_vi,
             decimals=departments.decimals,
@@ -49,7 +49,7 @@ def figures_of(content: Content) -> dict[str, go.Figure]:
             decimals=content.incident_categories.result.decimals,
         ),
         "digital_areas": figures.bars(
-            content.digital_areas.known,
+            [row for _, row in content.digital_areas.ranked],
             title=content.digital_areas.title,
             unit=content.digital_areas.result.unit_vi,
             decimals=content.digital_areas.result.decimals,

@@ -67,12 +67,25 @@ class Ranking:
         return rows
 
     @property
+    def ranked(self) -> list[tuple[int, KpiRow]]:
+        """(rank, row) of the rows printed: all when they fit, else the first and the last half of
+        `limit` (the units furthest behind are always printed); a largest-first list its top."""
+        known = list(enumerate(self.known, start=1))
+        if len(known) <= self.limit or self.largest_first:  # "most often late": the top only
+            return known[: self.limit]
+        half = self.limit // 2
+        return known[:half] + known[-half:]
+
+    @property
     def rows(self) -> list[tuple[int, str, str, str]]:
-        shown = self.known[: self.limit]
         return [
-            (index + 1, row.label, self.text(row.value), STATUS_VI.get(row.status, "—"))
-            for index, row in enumerate(shown)
+            (rank, row.label, self.text(row.value), STATUS_VI.get(row.status, "—"))
+            for rank, row in self.ranked
         ]
+
+    @property
+    def skipped(self) -> int:
+        return len(self.known) - len(self.ranked)
 
     def text(self, value: float | None) -> str:
         return format_value(value, self.result.decimals, self.result.unit_vi, no_data=NO_DATA_VI)

@@ -15,6 +15,8 @@ from dash import Dash, dcc, html
 from dashboard.briefings.web import register as register_briefings
 from dashboard.data import province_name
 from dashboard.desk.export_route import register as register_exports
+from dashboard.security import install as install_security
+from dashboard.security import nav_items
 from ioc.config import Settings
 from ioc.database import Database
 from ioc.kpi import load_library
@@ -37,6 +39,7 @@ def _shell() -> html.Div:
                 dbc.Container(
                     [
                         dbc.NavbarBrand(title, href="/"),
+                        html.Div(nav_items(), className="ioc-nav-user"),
                     ],
                     fluid=True,
                 ),
@@ -69,4 +72,5 @@ def create_app(settings: Settings, database: Database) -> Dash:
     app.layout = _shell
     register_exports(app.server)  # desk: /desk/export.csv|xlsx (one line, desk's route)
     register_briefings(app.server)  # briefings: /briefings/new, /briefings/<id>.pdf
+    install_security(app, settings, database)  # logins, roles, scope, kiosks, CSRF, headers, audit
     return app

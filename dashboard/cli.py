@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import text
 
+from dashboard.security.demo import ensure_demo_login
 from ioc.cli.common import AppState, state
 from ioc.cli.sources import run_with_progress
 from ioc.config import ConfigError, Settings
@@ -102,6 +103,9 @@ def register(app: typer.Typer) -> None:
             if _database_is_empty(database):
                 _load_demo(settings, database)
             worker_process = _start_worker(app_state, database) if worker else None
+            login = ensure_demo_login(settings, database.engine)  # auth on: the demo admin's login
+            if login:
+                typer.echo(login)
             typer.echo(f"Overview: http://{host}:{port}/")
             try:
                 _serve_web(settings, database, host, port)

@@ -6,28 +6,42 @@ request; every number comes from `ioc.queries`, never from SQL here or in a call
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
+from ioc.auth.scoped import scoped
 from ioc.config import Settings
 from ioc.queries import EVERYTHING, ReadModel, Scope
 
 
-def read_model() -> ReadModel:
+def _app_model() -> ReadModel:
     model = current_app.config["IOC_READ_MODEL"]
     assert isinstance(model, ReadModel)
     return model
 
 
+def read_model() -> ReadModel:
+    """The app's read model bound to the current reader's scope (every question is scoped)."""
+    return scoped(_app_model(), current_scope())
+
+
 def current_settings() -> Settings:
-    return read_model().settings
+    return _app_model().settings
 
 
 def current_scope() -> Scope:
-    """What the current reader may see (everything until logins exist)."""
+    """What the current reader may see, set for each request by the access guard (dashboard/security):
+    the account's departments/areas, everything for leaders and wall kiosks. Without a reader (logins
+    on, no guard ran) nothing is readable."""
+    scope = g.get("ioc_scope")
+    if isinstance(scope, Scope):
+        return scope
+    if current_app.config.get("IOC_AUTH_ENABLED", False):
+        raise PermissionError("no reader for this request")
     return EVERYTHING
 
 
 def province_name() -> str | None:
-    """The configured province's name from the areas table (None before areas are loaded)."""
-    model = read_model()
+    """The configured province's name from the areas table (None before areas are loaded); a name,
+    not data: the login page's shell shows it before anyone is known."""
+    model = _app_model()
     return model.area_name(model.settings.province.code)

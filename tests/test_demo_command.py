@@ -30,7 +30,7 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
         "sources:\n  demo:\n    connector: demo\n    schedule: {every: 1h}\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url, "IOC_DEMO_PASSWORD": "demo-password-1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "ioc", "--config", str(config), "demo"],
         env=env,
@@ -50,6 +50,7 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
             if "Overview:" in line:
                 break
         assert any("Overview:" in line for line in output), "".join(output)
+        assert any("login: demo / (mật khẩu trong $IOC_DEMO_PASSWORD)" in line for line in output)
         with db.connect() as connection:
             dossiers = connection.execute(text("SELECT count(*) FROM dossier")).scalar_one()
         assert dossiers > 1000
@@ -60,6 +61,10 @@ def test_ioc_demo_serves_the_loaded_counts(db: Engine, database_url: str, tmp_pa
                 break
             except Exception:  # the server is still binding its port
                 time.sleep(0.2)
+        page.fill("#username", "demo")  # logins are on: the demo admin's password from the env
+        page.fill("#password", "demo-password-1")
+        page.click("button[type=submit]")
+        page.goto(f"http://127.0.0.1:{port}/desk/sources")
         cell = page.locator('[id=\'{"source":"demo","type":"source-read"}\']')
         cell.wait_for(timeout=15_000)
         with db.connect() as connection:

@@ -50,7 +50,8 @@ def demo(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
         f"kpi_dir: {REPO_ROOT / 'kpi_definitions'}\n"
         f"drop_dir: {folder / 'drop'}\n"
         "demo:\n  scale: 0.02\n  years: 2\n"
-        "sources:\n  demo:\n    connector: demo\n",
+        "sources:\n  demo:\n    connector: demo\n"
+        "auth:\n  enabled: false\n",  # logins are tested in tests/test_security_web.py
         encoding="utf-8",
     )
     settings = load_settings(config)

@@ -21,7 +21,8 @@ def test_overview_shows_sources_rows_and_data_age(
     config = tmp_path / "with-source.yaml"
     config.write_text(
         settings.source_file.read_text(encoding="utf-8")
-        + "sources:\n  igate:\n    connector: dossiers\n    expected_every: 1h\n",
+        + "sources:\n  igate:\n    connector: dossiers\n    expected_every: 1h\n"
+        + "auth:\n  enabled: false\n",  # logins: tests/test_security_web.py
         encoding="utf-8",
     )
     with db.begin() as connection:

@@ -77,6 +77,7 @@ def wall_env(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "demo": {"scale": 0.03, "years": 1},
         "sources": {"demo": {"connector": "demo", "expected_every": "1h"}},
         "wall": _wall_section(refresh=5),
+        "auth": {"enabled": False},  # kiosk tokens and logins: tests/test_security_web.py
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

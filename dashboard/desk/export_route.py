@@ -15,6 +15,7 @@ from dashboard.desk.period_text import describe
 from dashboard.desk.tables import COLUMNS
 from dashboard.desk.texts import t
 from dashboard.exports import Column, csv_stream, iter_rows, xlsx_stream
+from dashboard.security.audit_log import counted
 from dashboard.url import Filters, ListState, parse_filters, parse_list
 from ioc.formatting import LOCAL_TZ, format_datetime
 from ioc.kpi.periods import local_today
@@ -79,7 +80,17 @@ def export(fmt: str) -> Response:
     if dataset not in COLUMNS:
         abort(404)
     province = current_settings().province.code
-    rows = iter_rows(rm, listing.kpi, **numbers.rows_query(filters, listing, province))
+    query = numbers.rows_query(filters, listing, province)
+    rows = counted(  # audit: who exported which list with which filters, and how many rows
+        iter_rows(rm, listing.kpi, **query),
+        "export",
+        {
+            "format": fmt,
+            "kpi": listing.kpi,
+            **{k: v for k, v in query.items() if k != "filters"},
+            **query["filters"],
+        },
+    )
     header = file_header(rm, kpi, filters, listing, province)
     stream = (csv_stream if fmt == "csv" else xlsx_stream)(header, file_columns(dataset, filters.lang), rows)
     name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")

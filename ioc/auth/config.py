@@ -37,7 +37,7 @@ class AuthConfig(_Strict):
 
     enabled: bool = True
     secret_key_env: str = "IOC_SECRET_KEY"
-    idle_timeout: int = Field(default=1_800, ge=30, le=86_400, description="seconds without a request")
+    idle_timeout: int = Field(default=1_800, ge=5, le=86_400, description="seconds without a request")
     session_lifetime: int = Field(default=43_200, ge=60, le=30 * 86_400, description="seconds after login")
     secure_cookies: bool | None = Field(
         default=None, description="Secure flag on cookies; None: when the request came over HTTPS"

@@ -1,0 +1,291 @@
+"""Logins, roles, scope, kiosks, CSRF and headers through a real server (issue 11).
+
+One demo province, a server with logins on, and accounts: an admin, an operator, a leader, and two
+staff members of different departments. HTTP-level checks use httpx; where a person clicks, Chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import Engine, text
+
+from ioc.auth import accounts, kiosk
+from ioc.config import Settings, load_settings
+from ioc.database import Database, make_engine, temporary_database
+from ioc.migrate import upgrade
+from ioc.runner import run_source
+from tests.web import serve_app
+
+pytestmark = pytest.mark.slow
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "mat-khau-thu-nghiem-1"
+YEAR = datetime.now(UTC).year
+XSS = "<script>window.__xss=1</script>Cháy <b>kho</b>"
+
+
+class Env:
+    def __init__(self, settings: Settings, engine: Engine, url: str, departments: list[str]) -> None:
+        self.settings, self.engine, self.url, self.departments = settings, engine, url, departments
+
+
+@pytest.fixture(scope="module")
+def env(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    folder = tmp_path_factory.mktemp("security")
+    wall = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))["wall"]
+    config = {
+        "province": {"code": "66"},
+        "kpi_dir": str(REPO_ROOT / "kpi_definitions"),
+        "drop_dir": str(folder / "drop"),
+        "demo": {"scale": 0.02, "years": 1},
+        "sources": {"demo": {"connector": "demo"}},
+        "wall": wall,
+        "auth": {"idle_timeout": 6, "lockout": {"after_failures": 3, "base_seconds": 60}},
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    settings = load_settings(path)
+    with temporary_database(admin_url, prefix="ioc_sec") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        assert run_source(engine, settings, "demo", full=True).ok
+        with engine.begin() as connection:
+            departments = list(
+                connection.execute(
+                    text("SELECT department_code FROM dossier GROUP BY 1 ORDER BY count(*) DESC LIMIT 2")
+                ).scalars()
+            )
+            accounts.add(connection, "quantri", PASSWORD, ["admin"])
+            accounts.add(connection, "vanhanh", PASSWORD, ["operator"])
+            accounts.add(connection, "lanhdao", PASSWORD, ["leader"])
+            accounts.add(connection, "canbo.a", PASSWORD, ["staff"], departments=[departments[0]])
+            accounts.add(connection, "canbo.b", PASSWORD, ["staff"], departments=[departments[1]])
+            connection.execute(
+                text(
+                    "UPDATE incident SET external_id = :t WHERE (source, external_id) IN "
+                    "(SELECT source, external_id FROM incident ORDER BY reported_at DESC LIMIT 1)"
+                ),
+                {"t": XSS},
+            )
+        database = Database(url=url, engine=engine, read_engine=engine)
+        with serve_app(settings, database) as base:
+            yield Env(settings, engine, base, departments)
+        engine.dispose()
+
+
+def client(env: Env) -> httpx.Client:
+    return httpx.Client(base_url=env.url, follow_redirects=False, timeout=60, headers={"Origin": env.url})
+
+
+def login(c: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
+    form = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None, form.text
+    return c.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
+
+
+def router_request(path: str, search: str = "") -> dict[str, Any]:
+    """The body Dash's page router posts to render a page (what a hand-made request would copy)."""
+    return {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+
+
+def test_every_page_callback_and_export_needs_a_login(env: Env) -> None:
+    with client(env) as c:
+        page = c.get("/desk/services")
+        assert page.status_code == 302 and page.headers["location"].startswith(
+            "/login?next=%2Fdesk%2Fservices"
+        )
+        assert c.get("/desk/export.csv?kpi=dossiers_received").status_code == 302
+        assert c.post("/_dash-update-component", json=router_request("/")).status_code == 401
+        assert c.get("/wall/data/ops-1").status_code == 401
+        assert c.get("/login").status_code == 200 and "Đăng nhập" in c.get("/login").text
+
+
+def test_login_and_logout_in_the_browser(env: Env, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(env.url + "/desk/services")
+    page.wait_for_url(re.compile(r"/login\?"))
+    page.fill("#username", "lanhdao")
+    page.fill("#password", "sai-mat-khau-9")
+    page.click("button[type=submit]")
+    assert "không đúng" in page.locator(".msg").inner_text()
+    page.fill("#username", "lanhdao")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/desk/services$"))
+    page.locator("#ioc-user").wait_for(timeout=30_000)
+    assert page.locator("#ioc-user").inner_text() == "lanhdao"
+    cookie = next(c for c in context.cookies() if c["name"] == "ioc_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.click("#ioc-logout")
+    page.wait_for_url(re.compile(r"/login\?reason=logout"))
+    page.goto(env.url + "/desk/services")
+    page.wait_for_url(re.compile(r"/login\?"))
+    context.close()
+    with env.engine.connect() as connection:
+        actions = (
+            connection.execute(text("SELECT action FROM audit WHERE actor = 'lanhdao' ORDER BY id"))
+            .scalars()
+            .all()
+        )
+    assert actions[:3] == ["login.failed", "login", "logout"]
+
+
+def test_lockout_refuses_even_the_right_password(env: Env) -> None:
+    with env.engine.begin() as connection:
+        accounts.add(connection, "khoa", PASSWORD, ["leader"])
+    with client(env) as c:
+        assert [login(c, "khoa", "sai-mat-khau-1").status_code for _ in range(2)] == [401, 401]
+        third = login(c, "khoa", "sai-mat-khau-1")
+        assert "tạm khoá" in third.text
+        right = login(c, "khoa")
+        assert right.status_code == 401 and "tạm khoá" in right.text
+
+
+def test_idle_timeout_ends_the_session(env: Env) -> None:
+    with client(env) as c:
+        assert login(c, "lanhdao").status_code == 302
+        assert c.get("/desk/services").status_code == 200
+        time.sleep(7)  # auth.idle_timeout: 6 s in this module's config
+        expired = c.get("/desk/services")
+        assert expired.status_code == 302 and "reason=idle" in expired.headers["location"]
+        assert c.get("/desk/services").status_code == 302  # the session is gone, not just refused once
+
+
+def _codes_of(env: Env, department: str) -> set[str]:
+    with env.engine.connect() as connection:
+        return set(
+            connection.execute(
+                text("SELECT code FROM dossier WHERE department_code = :d"),
+                {"d": department},
+            ).scalars()
+        )
+
+
+def test_staff_see_only_their_department_in_lists_exports_and_crafted_callbacks(env: Env) -> None:
+    _mine, theirs = env.departments
+    their_codes = _codes_of(env, theirs)
+    assert their_codes
+    with client(env) as c:
+        login(c, "canbo.a")
+        export = c.get(f"/desk/export.csv?kpi=dossiers_received&area=66&period={YEAR}")
+        assert export.status_code == 200
+        lines = export.text.splitlines()
+        assert len(lines) > 10 and not any(code in export.text for code in their_codes)
+        assert c.get(f"/desk/export.csv?kpi=dossiers_received&period={YEAR}&dept={theirs}").status_code == 403
+        crafted = c.post(
+            "/_dash-update-component",
+            json=router_request("/desk/list", f"?kpi=dossiers_received&period={YEAR}&dept={theirs}"),
+        )
+        assert crafted.status_code == 403 or not any(code in crafted.text for code in their_codes)
+        own = c.post(
+            "/_dash-update-component",
+            json=router_request("/desk/list", f"?kpi=dossiers_received&period={YEAR}"),
+        )
+        assert own.status_code == 200 and not any(code in own.text for code in their_codes)
+        assert c.get("/wall/ops-1").status_code == 403  # the wall shows the whole province
+        assert c.get("/admin/audit").status_code == 403
+    with env.engine.connect() as connection:
+        detail = (
+            connection.execute(
+                text(
+                    "SELECT detail FROM audit WHERE action = 'export' AND actor = 'canbo.a' ORDER BY id DESC"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    my_codes = _codes_of(env, _mine)
+    assert detail is not None and detail["rows"] == sum(line.split(",")[0] in my_codes for line in lines)
+
+
+def test_a_kiosk_token_opens_its_screen_only_and_revoking_it_stops_the_screen(env: Env, browser: Any) -> None:
+    with env.engine.begin() as connection:
+        token = kiosk.issue(connection, "ops-1")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.goto(f"{env.url}/wall/ops-1?token={token}")
+    page.wait_for_url(re.compile(r"/wall/ops-1$"))  # the token left the URL
+    page.locator(".wall-tile .kpi-tile, .wall-tile .wall-value, .wall-tile svg").first.wait_for(
+        timeout=60_000
+    )
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies["ioc_kiosk"]["httpOnly"] and token == cookies["ioc_kiosk"]["value"]
+    request = context.request
+    assert request.get(f"{env.url}/wall/data/ops-1").status == 200
+    assert request.get(f"{env.url}/wall/data/ops-2").status == 403
+    assert request.get(f"{env.url}/desk/services", max_redirects=0).status in (302, 403)
+    with env.engine.begin() as connection:
+        kiosk.revoke(connection, "ops-1")
+    assert request.get(f"{env.url}/wall/data/ops-1").status == 403
+    page.reload()
+    assert page.locator(".wall-tile").count() == 0
+    context.close()
+
+
+def test_cross_origin_and_non_json_posts_are_refused(env: Env) -> None:
+    with client(env) as c:
+        login(c, "lanhdao")
+        body = router_request("/desk/services")
+        assert c.post("/_dash-update-component", json=body).status_code == 200
+        evil = {"Origin": "http://evil.example"}
+        assert c.post("/_dash-update-component", json=body, headers=evil).status_code == 403
+        assert (
+            c.post(
+                "/_dash-update-component", content=str(body), headers={"Content-Type": "text/plain"}
+            ).status_code
+            == 403
+        )
+    bare = httpx.Client(base_url=env.url, follow_redirects=False, timeout=60)  # no Origin, no Referer
+    with bare:
+        assert bare.post("/login", data={"username": "lanhdao", "password": PASSWORD}).status_code == 403
+    with client(env) as c:  # same origin but no form token
+        c.get("/login")
+        refused = c.post("/login", data={"username": "lanhdao", "password": PASSWORD})
+        assert refused.status_code == 400 and "ioc_session" not in str(refused.headers.get("set-cookie", ""))
+
+
+def test_headers_and_source_text_rendered_as_text(env: Env, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(env.url + "/login")
+    page.fill("#username", "lanhdao")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+    response = page.goto(f"{env.url}/desk/list?kpi=incidents_new&period={YEAR}&sort=reported_at&desc=1")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert (
+        "frame-ancestors 'none'" in csp
+        and "'sha256-" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page.get_by_text("window.__xss=1", exact=False).first.wait_for(timeout=60_000)
+    assert page.evaluate("window.__xss") is None
+    assert not violations, violations
+    context.close()

@@ -96,6 +96,9 @@ def test_scoped_read_model_refuses_what_the_scope_does_not_cover(db: Engine, set
     assert dict(model.narrowing({}, EVERYTHING))["department"] == ("SYT",)
     with pytest.raises(PermissionError):
         ScopedReadModel(model, Scope(departments=frozenset()))
+    commune = ScopedReadModel(model, Scope(areas=frozenset({"66999"})))
+    with pytest.raises(PermissionError):
+        commune.lineage("dossiers_received", area="66")  # the province is outside a commune's scope
 
 
 def _ioc(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -289,3 +289,21 @@ def test_headers_and_source_text_rendered_as_text(env: Env, browser: Any) -> Non
     assert page.evaluate("window.__xss") is None
     assert not violations, violations
     context.close()
+
+
+def test_roles_open_their_pages_and_the_audit_log_lists_logins(env: Env) -> None:
+    with client(env) as operator:
+        login(operator, "vanhanh")
+        assert operator.get("/wall/control").status_code == 200
+        assert operator.get("/admin/audit").status_code == 403
+        control = router_request("/wall/control")
+        assert operator.post("/_dash-update-component", json=control).status_code == 200
+    with client(env) as leader:
+        login(leader, "lanhdao")
+        assert leader.get("/wall/control").status_code == 403
+        assert leader.post("/_dash-update-component", json=router_request("/wall/control")).status_code == 403
+        assert leader.get("/wall/ops-1").status_code == 200  # the room preview frames screens
+    with client(env) as admin:
+        login(admin, "quantri")
+        page = admin.get("/admin/audit")
+        assert page.status_code == 200 and "vanhanh" in page.text and "login" in page.text

@@ -11,6 +11,7 @@ from dash import html
 from dashboard.app import create_app
 from dashboard.briefings.web import archive_table, button, failed_deliveries
 from dashboard.url import Filters
+from ioc.auth.config import AuthConfig
 from ioc.briefings import archive
 from ioc.briefings.config import BriefingsConfig
 from ioc.database import Database
@@ -34,7 +35,10 @@ def text_of(component: object) -> str:
 
 def test_download_builds_archives_and_lists_the_briefing(model: ReadModel, tmp_path: Path) -> None:  # noqa: F811
     settings = model.settings.model_copy(
-        update={"briefings": BriefingsConfig(archive_dir=tmp_path / "archive")}
+        update={
+            "briefings": BriefingsConfig(archive_dir=tmp_path / "archive"),
+            "auth": AuthConfig(enabled=False),  # logins: tests/test_security_web.py
+        }
     )
     app = create_app(
         settings, Database(url=str(model.engine.url), engine=model.engine, read_engine=model.engine)

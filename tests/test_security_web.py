@@ -71,7 +71,8 @@ def env(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[En
             connection.execute(
                 text(
                     "UPDATE incident SET external_id = :t WHERE (source, external_id) IN "
-                    "(SELECT source, external_id FROM incident ORDER BY reported_at DESC LIMIT 1)"
+                    "(SELECT source, external_id FROM incident WHERE category = 'field_report' "
+                    "ORDER BY reported_at DESC LIMIT 1)"
                 ),
                 {"t": XSS},
             )
@@ -163,6 +164,23 @@ def test_lockout_refuses_even_the_right_password(env: Env) -> None:
         assert right.status_code == 401 and "tạm khoá" in right.text
 
 
+def test_an_idle_page_goes_to_the_login_page_at_its_next_request(env: Env, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(env.url + "/login?next=/desk/services")
+    page.fill("#username", "lanhdao")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/desk/services$"))
+    page.locator("#ioc-user").wait_for(timeout=30_000)
+    time.sleep(7)  # auth.idle_timeout: 6 s
+    navigate = "history.pushState({}, '', '/desk/incidents'); dispatchEvent(new PopStateEvent('popstate'))"
+    page.evaluate(navigate)  # a click on a link: Dash's router asks the server, which answers 401
+    page.wait_for_url(re.compile(r"/login\?reason=idle&next=%2Fdesk%2Fincidents"), timeout=30_000)
+    assert "không thao tác" in page.locator(".msg").inner_text()
+    context.close()
+
+
 def test_idle_timeout_ends_the_session(env: Env) -> None:
     with client(env) as c:
         assert login(c, "lanhdao").status_code == 302
@@ -244,6 +262,21 @@ def test_a_kiosk_token_opens_its_screen_only_and_revoking_it_stops_the_screen(en
     context.close()
 
 
+def test_source_text_on_the_wall_renders_as_text(env: Env, browser: Any) -> None:
+    with env.engine.begin() as connection:
+        token = kiosk.issue(connection, "ops-4")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{env.url}/wall/ops-4?scene=tong-quan&token={token}")
+    page.wait_for_url(re.compile(r"/wall/ops-4\?scene=tong-quan$"))
+    page.locator(".wall-ticker__code", has_text="window.__xss=1").first.wait_for(timeout=60_000)
+    assert page.evaluate("window.__xss") is None and page.locator(".wall-tile script").count() == 0
+    assert not violations, violations
+    context.close()
+
+
 def test_cross_origin_and_non_json_posts_are_refused(env: Env) -> None:
     with client(env) as c:
         login(c, "lanhdao")
@@ -276,7 +309,9 @@ def test_headers_and_source_text_rendered_as_text(env: Env, browser: Any) -> Non
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/$"))
-    response = page.goto(f"{env.url}/desk/list?kpi=incidents_new&period={YEAR}&sort=reported_at&desc=1")
+    response = page.goto(
+        f"{env.url}/desk/list?kpi=incidents_new&period={YEAR}&cat=field_report&sort=reported_at&desc=1"
+    )
     assert response is not None
     csp = response.headers["content-security-policy"]
     assert (

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from ioc.kpi import load_library
 from ioc.kpi.periods import PeriodError, parse_period
 from ioc.queries import ReadModel
 
+NOISY_LOGGERS = ("weasyprint", "choreographer", "kaleido", "fontTools")
 PERIOD_HELP = "2026-W47 (tuần), 2026-11 (tháng), 2026-Q3 (quý), 2026-6M / 2026-9M, 2026 (năm)"
 
 
@@ -32,6 +34,10 @@ def register(app: typer.Typer) -> None:
         """Build the PDF briefing ("bản tin điều hành") of one period."""
         from dashboard.briefings import ChromiumMissing, build_briefing
 
+        if logging.getLogger().level > logging.DEBUG:  # one line per layout step / browser tab otherwise
+            for name in NOISY_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
+
         try:
             parsed = parse_period(period)
         except PeriodError as exc:
@@ -48,7 +54,12 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2)
             try:
                 written = build_briefing(
-                    model, parsed, area, out=target, progress=lambda m: typer.echo(m, err=True)
+                    model,
+                    parsed,
+                    area,
+                    out=target,
+                    emblem=settings.briefings.emblem,
+                    progress=lambda m: typer.echo(m, err=True),
                 )
             except ChromiumMissing as exc:
                 typer.echo(f"error: {exc}", err=True)

@@ -48,7 +48,8 @@ def html(
     emblem: Path | None = None,
 ) -> str:
     """The briefing's HTML: `charts` maps a chart name to its SVG text."""
-    header_right = f"{content.period_text} · Số liệu đến {content.as_of_text}"
+    where = "" if content.area == province_code else f" · {content.area_name}"
+    header_right = f"{content.period_text}{where} · Số liệu đến {content.as_of_text}"
     return (
         _environment()
         .get_template("briefing.html")

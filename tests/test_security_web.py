@@ -18,6 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, text
 
+from dashboard.security import rules
 from ioc.auth import accounts, kiosk
 from ioc.config import Settings, load_settings
 from ioc.database import Database, make_engine, temporary_database
@@ -95,19 +96,7 @@ def login(c: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Res
 
 def router_request(path: str, search: str = "") -> dict[str, Any]:
     """The body Dash's page router posts to render a page (what a hand-made request would copy)."""
-    return {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
+    return rules.router_body(path, search)
 
 
 def test_every_page_callback_and_export_needs_a_login(env: Env) -> None:

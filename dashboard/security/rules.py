@@ -52,6 +52,23 @@ def allowed(roles: tuple[str, ...] | frozenset[str], needed: frozenset[str] | No
     return needed is None or "admin" in roles or bool(needed & set(roles))
 
 
+def router_body(path: str, search: str = "") -> dict[str, Any]:
+    """The request body Dash's page router posts to render `path` (tests and the load bench send it)."""
+    return {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+
+
 def router_path(body: Any) -> str | None:
     """The page path a Dash pages-router callback asks to render (None: not the router)."""
     if not isinstance(body, dict) or "_pages_content.children" not in str(body.get("output", "")):

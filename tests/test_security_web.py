@@ -331,3 +331,25 @@ def test_roles_open_their_pages_and_the_audit_log_lists_logins(env: Env) -> None
         login(admin, "quantri")
         page = admin.get("/admin/audit")
         assert page.status_code == 200 and "vanhanh" in page.text and "login" in page.text
+
+
+def test_trusted_header_is_honoured_from_the_proxy_only(env: Env) -> None:
+    from dashboard.app import create_app
+    from ioc.auth.config import AuthConfig, TrustedHeaderConfig
+
+    settings = env.settings.model_copy(
+        update={"auth": AuthConfig(trusted_header=TrustedHeaderConfig(enabled=True, proxies=("10.0.0.1",)))}
+    )
+    app = create_app(settings, Database(url=str(env.engine.url), engine=env.engine, read_engine=env.engine))
+    client = app.server.test_client()
+
+    def get(address: str, user: str | None) -> int:
+        headers = {"X-Remote-User": user} if user else {}
+        return client.get(
+            "/desk/services", headers=headers, environ_base={"REMOTE_ADDR": address}
+        ).status_code
+
+    assert get("10.0.0.1", "lanhdao") == 200
+    assert get("10.0.0.7", "lanhdao") == 302  # not the proxy: the header means nothing
+    assert get("10.0.0.1", "nguoi.la") == 403  # the proxy vouches for someone without an account
+    assert get("10.0.0.1", None) == 302

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from ioc import runs
 from ioc.config import Settings
@@ -226,3 +226,12 @@ def test_only_snapshot_kpis_are_recomputed_as_the_clock_moves(model: ReadModel, 
     with StatementCounter(model.engine) as counter:
         model.tiles(["dossiers_open_overdue"], area="66", period="2026-10", sparkline=0)
     assert counter.count > 1  # "overdue now" is measured again a minute later
+
+
+def test_a_write_past_the_runner_changes_the_data_version(model: ReadModel) -> None:
+    version = model.data_version()
+    with model.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE dossier SET finished_at = received_at + interval '1 day' WHERE code = 'd3'")
+        )
+    assert model.data_version() != version

@@ -50,7 +50,8 @@ _VERSION_SQL = text(
            (SELECT max(finished_at) FROM connector_run) AS last_finish,
            (SELECT coalesce(sum(rows_inserted + rows_updated), 0) FROM connector_run
              WHERE status = 'running') AS in_flight,
-           (SELECT max(refreshed_at) FROM kpi.rollup_state) AS rollups
+           (SELECT max(refreshed_at) FROM kpi.rollup_state) AS rollups,
+           (SELECT count(*) FROM kpi.dossier_change) + (SELECT count(*) FROM kpi.incident_change) AS direct
     """
 )
 
@@ -77,13 +78,13 @@ class ReadModel:
     # ------------------------------------------------------------------------------ versioning
 
     def data_version(self, connection: Connection | None = None) -> str:
-        """Changes whenever a load commits a batch, a run ends, or rollups are refreshed. One small
-        query on `connector_run`."""
+        """Changes whenever a load commits a batch, a run ends, rollups are refreshed, or rows are
+        written past the runner (the rollups' change log, see `ioc.kpi.rollup`). One small query."""
         if connection is None:
             with self.engine.connect() as own:
                 return self.data_version(own)
         row = connection.execute(_VERSION_SQL).one()
-        return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}"
+        return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}:{row.direct}"
 
     def clock_term(self, kpi_id: str) -> int:
         """Part of a cache key: the minute for KPIs measured at "now" (open, overdue, due soon move

@@ -88,6 +88,8 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = with_big_room(load_settings(args.config))
+    # the server time of a refresh, not of the kiosk-token check (logins are on by default)
+    settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"enabled": False})})
     engine = make_engine(args.url, pool_size=40)
     app = create_app(settings, Database(url=args.url, engine=engine, read_engine=engine))
     model = app.server.config["IOC_READ_MODEL"]

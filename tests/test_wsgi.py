@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -24,10 +23,11 @@ def test_server_is_built_from_the_environment(
 ) -> None:
     monkeypatch.setenv("IOC_CONFIG", str(settings.source_file))
     client = wsgi.server.test_client()
-    assert client.get("/").status_code == 200
-    layout = client.get("/_dash-layout")
-    assert layout.status_code == 200
-    assert "Trung tâm giám sát" in json.dumps(layout.get_json(), ensure_ascii=False)
+    home = client.get("/")  # logins are on: an anonymous reader is sent to the login page
+    assert home.status_code == 302 and "/login" in home.headers["Location"]
+    login = client.get("/login")
+    assert login.status_code == 200 and "Đăng nhập" in login.get_data(as_text=True)
+    assert client.get("/_dash-layout").status_code in (302, 401)
 
 
 def test_production_server_needs_a_database_url(

@@ -369,6 +369,7 @@ def test_a_pin_reaches_the_chosen_screens_only_and_ends(
     chosen.wait_for_function(
         "() => document.querySelector('.wall-root').dataset.scene === 'chi-tiet'", timeout=15_000
     )
+    chosen.wait_for_timeout(6_000)  # settle: one data refresh (5 s here) confirms the pin
     pinned, free = _scenes_during([chosen, other], 8)  # longer than a scene (6 s here)
     assert pinned == {"chi-tiet"}
     assert free == {"tong-quan", "chi-tiet"}

@@ -6,17 +6,18 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, insert, make_url, text
 
 from ioc.auth import accounts, audit, dbroles, kiosk
 from ioc.auth.config import LockoutConfig
 from ioc.auth.scoped import ScopedReadModel
 from ioc.queries import EVERYTHING, Scope
+from tests.test_kpi_engine import kdb  # noqa: F401  (fixture)
 
 PASSWORD = "mật-khẩu-đủ-dài-1"
 LOCKOUT = LockoutConfig(after_failures=3, base_seconds=60, max_seconds=600)
@@ -99,6 +100,55 @@ def test_scoped_read_model_refuses_what_the_scope_does_not_cover(db: Engine, set
     commune = ScopedReadModel(model, Scope(areas=frozenset({"66999"})))
     with pytest.raises(PermissionError):
         commune.lineage("dossiers_received", area="66")  # the province is outside a commune's scope
+
+
+def test_an_area_scope_follows_the_engines_area_tree_for_merged_units(kdb: Engine, settings) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """One rule for the scope and the numbers (`ioc.kpi.areas.area_codes`). An old town 66910 merged
+    into ward 66001; its old commune 66911 went to commune 66002. A hand-written tree that follows
+    every parent and successor link put 66911 inside 66001's scope, though its history counts in 66002."""
+    from ioc.kpi import load_library
+    from ioc.kpi.engine import compute
+    from ioc.models import Dossier, OrgUnit
+    from ioc.queries import ReadModel, lookups
+    from tests.test_kpi_engine import _dossier, at
+
+    ended = date(2025, 6, 30)
+    with kdb.begin() as connection:
+        connection.execute(
+            insert(OrgUnit.__table__),
+            [
+                {"code": "66910", "name": "Thị xã Cũ", "kind": "thị xã", "level": 2, "parent_code": "66",
+                 "valid_to": ended, "successor_code": "66001"},
+                {"code": "66911", "name": "Xã Cũ", "kind": "xã", "level": 3, "parent_code": "66910",
+                 "valid_to": ended, "successor_code": "66002"},
+            ],
+        )  # fmt: skip
+        connection.execute(
+            insert(Dossier.__table__),
+            [
+                _dossier("e1", "66911", "online", at("2025-06-10"), None, None),
+                _dossier("e2", "66910", "online", at("2025-06-12"), None, None),
+            ],
+        )
+        assert lookups.subtree(connection, ["66001"]) == {"66001", "66003", "66910"}
+        assert lookups.subtree(connection, ["66002"]) == {"66002", "66911"}
+        assert lookups.subtree(connection, ["66911", "99999"]) == {"66911"}  # an old unit: its own
+    library = load_library(settings.kpi_dir)
+    base = ReadModel(kdb, library, settings)
+    ward = ScopedReadModel(base, Scope(areas=frozenset({"66001"})))
+    commune = ScopedReadModel(base, Scope(areas=frozenset({"66002"})))
+    with pytest.raises(PermissionError):
+        ward.lineage("dossiers_received", area="66911")  # 66002's history now
+    with pytest.raises(PermissionError):
+        ward.tiles(["dossiers_received"], area="66910", period="2025-06")  # its own history has e1
+    commune.lineage("dossiers_received", area="66911")
+    counted = compute(kdb, library, "dossiers_received", "2025-06", "66001").value
+    shown = ward.tiles(["dossiers_received"], area="66001", period="2025-06", sparkline=0)
+    listed = ward.rows("dossiers_received", area="66001", period="2025-06")
+    assert counted == shown["dossiers_received"].value == 1  # e2: the old town's own dossiers
+    assert [row["code"] for row in listed.rows] == ["e2"]
+    went = commune.tiles(["dossiers_received"], area="66002", period="2025-06", sparkline=0)
+    assert went["dossiers_received"].value == 1  # e1 counts where its commune went
 
 
 def _ioc(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

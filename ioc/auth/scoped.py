@@ -36,6 +36,15 @@ class ScopedReadModel(ReadModel):
         if not asked or not set(asked) <= self.scope.departments:
             raise PermissionError("department outside this reader's scope")
 
+    def _check_scope(self, scope: Scope, area: str) -> None:
+        """The area must be in the scope, and so must every unit its answer counts: an old unit's own
+        history may count old units that went to another area (`ioc.kpi.areas.area_codes`)."""
+        super()._check_scope(scope, area)
+        if scope.areas is not None and not self._areas_within(frozenset({area})) <= self._areas_within(
+            scope.areas
+        ):
+            raise PermissionError(f"area {area!r} counts units outside this reader's scope")
+
     def result(self, kpi_id: str, *args: Any, **kwargs: Any) -> KpiResult:
         self._check_scope(self.scope, kwargs["area"])
         self._check_narrowing(kwargs.get("narrowing", ()))

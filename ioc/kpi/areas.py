@@ -14,6 +14,7 @@ period that starts after it ended has no data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
@@ -70,6 +71,21 @@ def area_tree(code: str, *, children: bool, historic: bool = False) -> CTE:
     tree = seed.cte("area_tree", recursive=True)
     child = org.alias("area_child")
     return tree.union(select(child.c.code, tree.c.top).where(link(child, historic) == tree.c.code))
+
+
+def area_codes(connection: Connection, roots: Iterable[str]) -> frozenset[str]:
+    """Every org unit code the given areas count, each as the engine counts it (`area_tree`: a current
+    unit with the units merged into it, an old unit with its own history); unknown codes add nothing.
+    A reader's area scope is this set, so the scope check and the numbers follow one rule."""
+    codes: set[str] = set()
+    for root in sorted(set(roots)):
+        try:
+            historic = area(connection, root).historic
+        except KpiQueryError:
+            continue
+        tree = area_tree(root, children=False, historic=historic)
+        codes.update(connection.execute(select(tree.c.code)).scalars())
+    return frozenset(codes)
 
 
 def in_area(ctx: Context, area_column: ColumnElement) -> list[ColumnElement]:

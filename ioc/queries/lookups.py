@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
+
+from ioc.kpi.areas import area_codes
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,8 @@ def area_name(connection: Connection, code: str) -> str | None:
 
 
 def subtree(connection: Connection, roots: Iterable[str]) -> frozenset[str]:
-    """Every area code under the given ones (themselves included; merged units under their successor)."""
-    query = text(
-        """
-        WITH RECURSIVE tree(code) AS (
-            SELECT code FROM org_unit WHERE code IN :roots
-          UNION
-            SELECT o.code FROM org_unit o JOIN tree t ON o.parent_code = t.code OR o.successor_code = t.code
-        )
-        SELECT code FROM tree
-        """
-    ).bindparams(bindparam("roots", expanding=True))
-    return frozenset(connection.execute(query, {"roots": list(roots)}).scalars())
+    """Every area code under the given ones, by the engine's own rule (`ioc.kpi.areas.area_codes`)."""
+    return area_codes(connection, roots)
 
 
 def departments(connection: Connection) -> list[Option]:

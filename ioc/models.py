@@ -177,7 +177,9 @@ class Dossier(Base):
         Index(None, "department_code", "received_at"),
         Index(None, "org_unit_code", "received_at"),
         Index(None, "finished_at"),
-        Index("ix_dossier_open_due", "due_at", postgresql_where=text("finished_at is null")),
+        Index(
+            "ix_dossier_open_due", "due_at", "source", "code", postgresql_where=text("finished_at is null")
+        ),
     )
 
 

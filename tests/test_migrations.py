@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from ioc.database import make_engine, temporary_database
-from ioc.migrate import current_revision, head_revision, upgrade
+from ioc.migrate import alembic_config, current_revision, head_revision, upgrade
 from ioc.models import ALL_TABLES, Base
 
 
@@ -53,3 +54,18 @@ def test_constraint_names_follow_the_convention(engine: Engine) -> None:
     assert "ck_dossier_status_range" in checks
     fks = {fk["name"] for fk in inspector.get_foreign_keys("procedure")}
     assert "fk_procedure_department_code_department" in fks
+
+
+def _index_columns(engine: Engine, table: str, name: str) -> list[str | None]:
+    return next(i["column_names"] for i in inspect(engine).get_indexes(table) if i["name"] == name)
+
+
+def test_open_dossier_list_index_upgrades_and_downgrades(empty_engine: Engine) -> None:
+    """0013 gives the open rows' due-date index the lists' tie-breakers, and gives it back."""
+    upgrade(empty_engine, "0013")
+    assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at", "source", "code"]
+    command.downgrade(alembic_config(empty_engine), "0012")
+    assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at"]
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == head_revision()
+    assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at", "source", "code"]

@@ -7,6 +7,13 @@ The conditions are exactly those of the engine's fact-table path (the reference 
 period window on the KPI's time anchor, or for snapshot KPIs the rows open at the moment the number
 is measured at; the KPI's filters; the area's whole subtree. A ratio has two selections: `numerator`
 and `denominator` (`value` is its denominator, the rows the rate is computed over).
+
+For lists, `branches` says the same rows as disjoint parts an index can serve one by one: "open at
+the moment" (`finished_at is null or finished_at > moment`) is an OR no index serves, so it is split
+into the rows still open (the open rows' partial indexes) and those closed after the moment; and the
+snapshot filters, written for the engine as `coalesce(due_at < moment, false)`, are restated as the
+ranges on `due_at` they imply (an overdue list is `due_at < moment`, a due-soon list
+`moment <= due_at < cutoff`), so an ordered index scan starts where the list starts.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, Select, Table, and_, false, select
+from sqlalchemy import Connection, FromClause, Select, Table, and_, false, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.areas import in_area
@@ -26,7 +33,7 @@ from ioc.kpi.context import KpiQueryError
 from ioc.kpi.datasets import DATASETS, Dataset, Frame
 from ioc.kpi.engine import PeriodArg, open_context, resolve
 from ioc.kpi.periods import Period
-from ioc.kpi.spec import FactKpi, KpiLibrary, PercentileKpi, RatioKpi
+from ioc.kpi.spec import FactKpi, KpiLibrary, MeasureSpec, PercentileKpi, RatioKpi
 
 Part = Literal["value", "numerator", "denominator"]
 
@@ -43,6 +50,8 @@ class Selection:
     period: Period
     moment: datetime | None  # the instant a snapshot KPI is measured at, else None
     measure: str | None  # the column a sum/percentile adds up, None for counts
+    #: the same rows as disjoint sets of ANDed conditions, each one an index can serve (see above)
+    branches: tuple[tuple[ColumnElement, ...], ...] = ()
 
     @property
     def table(self) -> Table:
@@ -92,14 +101,20 @@ def selection(
     dataset = DATASETS[kpi.dataset]
     frame = ctx.frame(dataset)
     moment = ctx.moment(current)
-    conditions = [
-        *window_conditions(frame, measure, current, moment),
+    window = window_conditions(frame, measure, current, moment)
+    rest = [
         *filter_conditions(frame, measure, moment),
         *in_area(ctx, frame.table.c[dataset.area_column]),
     ]
+    conditions = [*window, *rest]
+    branches = [(*window, *rest)]
+    if measure.snapshot:
+        implied = _due_ranges(frame, measure, moment)
+        branches = [(*part, *rest, *implied) for part in _open_parts(dataset, frame, moment)]
     merged = ctx.merged_on is not None and current.start >= ctx.merged_on
     if merged or beyond_data(ctx, kpi, current):
         conditions = [false()]  # the number is "no data": no rows stand behind it
+        branches = [(false(),)]
     return Selection(
         kpi_id=kpi.id,
         part=name,
@@ -109,7 +124,31 @@ def selection(
         period=current,
         moment=moment if measure.snapshot else None,
         measure=measure.measure if measure.agg == "sum" or isinstance(kpi, PercentileKpi) else None,
+        branches=tuple(branches),
     )
+
+
+def _open_parts(dataset: Dataset, frame: Frame, moment: datetime) -> list[tuple[ColumnElement, ...]]:
+    """`dataset.open_at(moment)` as two disjoint parts: still open, or closed after the moment."""
+    assert dataset.open_state is not None
+    still_open, opened, closed = dataset.open_state
+    table = frame.table
+    started = table.c[opened] <= moment
+    # `not still_open` is exact: the still-open conditions test non-null columns or `is null`
+    return [(still_open(frame), started), (table.c[closed] > moment, not_(still_open(frame)), started)]
+
+
+def _due_ranges(frame: Frame, measure: MeasureSpec, moment: datetime) -> list[ColumnElement]:
+    """The range on `due_at` the snapshot filters imply (redundant with them, but sargable)."""
+    due = frame.table.c.due_at
+    overdue = {f.value for f in measure.filters if f.field == "overdue" and f.op == "eq"}
+    bounded = any(f.field == "due_in_working_days" for f in measure.filters)  # due_at < cutoff
+    implied = []
+    if any(value is True for value in overdue):
+        implied.append(due < moment)  # coalesce(due_at < moment, false) is true
+    if any(value is False for value in overdue) and bounded:
+        implied.append(due >= moment)  # it is false, and due_at is not null
+    return implied
 
 
 __all__ = ["Selection", "selection"]

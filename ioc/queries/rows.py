@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Connection, FromClause, func, literal, select, tuple_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.engine import KpiQueryError
@@ -55,7 +55,6 @@ DEFAULT_SORT = {"dossier": "received_at", "incident": "reported_at"}
 LABELS = {"procedure_code": Procedure, "department_code": Department, "org_unit_code": OrgUnit}
 
 MAX_PAGE = 10_000
-_FAR_FUTURE = datetime(9999, 1, 1).isoformat()
 
 
 class RowQueryError(ValueError):
@@ -74,6 +73,37 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(values, list) or len(values) != 3:
         raise RowQueryError("invalid page cursor")
     return values
+
+
+def _ordered(columns: tuple[ColumnElement, ...], descending: bool) -> list[ColumnElement]:
+    """ORDER BY terms; Postgres puts nulls last ascending and first descending, as the keyset does."""
+    return [column.desc() if descending else column for column in columns]
+
+
+def _keyset(
+    column: ColumnElement,
+    source: ColumnElement,
+    key: ColumnElement,
+    cursor: list[Any] | None,
+    descending: bool,
+) -> list[tuple[ColumnElement, ...]]:
+    """The rows after the cursor in `(column, source, key)` order, nulls last (first when descending,
+    as Postgres orders them), as disjoint parts: non-null values by a row comparison an index on
+    `(column, source, key)` serves, and the null values by `(source, key)`."""
+    nullable = bool(getattr(column, "nullable", True))
+    if cursor is None:
+        return [(column.isnot(None),), (column.is_(None),)] if nullable else [()]
+    last, last_source, last_key = cursor
+    bound = [literal(last_source, source.type), literal(last_key, key.type)]
+
+    def beyond(a: ColumnElement, b: ColumnElement) -> ColumnElement:
+        return a < b if descending else a > b
+
+    if last is None:  # the cursor stands among the nulls
+        rest = (column.is_(None), beyond(tuple_(source, key), tuple_(*bound)))
+        return [rest, (column.isnot(None),)] if descending else [rest]
+    after = beyond(tuple_(column, source, key), tuple_(literal(last, column.type), *bound))
+    return [(after,), (column.is_(None),)] if nullable and not descending else [(after,)]
 
 
 def page(
@@ -105,47 +135,44 @@ def page(
     sort = sort or DEFAULT_SORT[name]
     if sort not in LIST_COLUMNS[name]:
         raise RowQueryError(f"cannot sort by {sort!r} (choose one of {', '.join(LIST_COLUMNS[name])})")
-    conditions = list(chosen.conditions)
-    if area_codes is not None:
-        conditions.append(table.c.org_unit_code.in_(sorted(area_codes)))
+    scoped = [] if area_codes is None else [table.c.org_unit_code.in_(sorted(area_codes))]
 
     sort_column = table.c[sort]
-    nullable = sort_column.nullable and sort not in ("received_at", "reported_at")
-    sort_key = (
-        func.coalesce(sort_column, literal(_FAR_FUTURE).cast(sort_column.type)) if nullable else sort_column
-    )
     key = table.c[KEY_COLUMN[name]]
     source = table.c.source
 
     total = None
-    if with_total:
-        total = connection.execute(
-            select(func.count()).select_from(chosen.from_clause).where(*conditions)
-        ).scalar()
+    if with_total:  # one count per branch: each can use its index, the OR of them could not
+        counts = [
+            select(func.count()).select_from(chosen.from_clause).where(*branch, *scoped).scalar_subquery()
+            for branch in chosen.branches
+        ]
+        total = sum(int(count) for count in connection.execute(select(*counts)).one())
 
-    if after is not None:
-        last_sort, last_source, last_key = decode_cursor(after)
-
-        def beyond(a: Any, b: Any) -> ColumnElement:
-            return a < b if descending else a > b
-
-        tail = beyond(tuple_(source, key), tuple_(literal(last_source), literal(last_key)))
-        bound = sort_key <= last_sort if descending else sort_key >= last_sort
-        conditions.append(and_(bound, or_(beyond(sort_key, last_sort), and_(sort_key == last_sort, tail))))
-
-    order = [sort_key.desc(), source.desc(), key.desc()] if descending else [sort_key, source, key]
-    joined = chosen.from_clause
+    cursor = decode_cursor(after) if after is not None else None
+    parts = []
+    for branch in chosen.branches:
+        for extra in _keyset(sort_column, source, key, cursor, descending):
+            parts.append(
+                select(*(table.c[c] for c in LIST_COLUMNS[name]), source)
+                .select_from(chosen.from_clause)
+                .where(*branch, *scoped, *extra)
+                .order_by(*_ordered((sort_column, source, key), descending))
+                .limit(limit + 1)
+                .subquery()
+            )
+    rows_ = union_all(*(select(part) for part in parts)).subquery("listed") if len(parts) > 1 else parts[0]
+    joined: FromClause = rows_
     label_columns = []
     for column, model in LABELS.items():
         if column in LIST_COLUMNS[name]:
             labels = model.__table__.alias(f"label_{column}")
-            joined = joined.outerjoin(labels, labels.c.code == table.c[column])
+            joined = joined.outerjoin(labels, labels.c.code == rows_.c[column])
             label_columns.append(labels.c.name.label(column.removesuffix("_code") + "_name"))
     query = (
-        select(*(table.c[c] for c in LIST_COLUMNS[name]), *label_columns, source, sort_key.label("_sort"))
+        select(*(rows_.c[c] for c in LIST_COLUMNS[name]), *label_columns, rows_.c.source)
         .select_from(joined)
-        .where(*conditions)
-        .order_by(*order)
+        .order_by(*_ordered((rows_.c[sort], rows_.c.source, rows_.c[KEY_COLUMN[name]]), descending))
         .limit(limit + 1)
     )
     fetched = [dict(row._mapping) for row in connection.execute(query)]
@@ -154,8 +181,8 @@ def page(
     next_after = None
     if more and fetched:
         last = fetched[-1]
-        next_after = encode_cursor([last["_sort"], last["source"], last[KEY_COLUMN[name]]])
+        next_after = encode_cursor([last[sort], last["source"], last[KEY_COLUMN[name]]])
     for row in fetched:
-        del row["_sort"], row["source"]
+        del row["source"]
     columns = (*LIST_COLUMNS[name], *(c.name for c in label_columns))
     return RowPage(dataset=name, columns=columns, rows=tuple(fetched), next_after=next_after, total=total)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import FromClause, Select, and_, case, func, or_, select
+from sqlalchemy import FromClause, Select, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.areas import scoped
 from ioc.kpi.conditions import condition, cutoff_day, due_days, filter_conditions, window_conditions
 from ioc.kpi.context import Computed, Context, Rows, number
-from ioc.kpi.datasets import DATASETS, Breakdown, Dataset
+from ioc.kpi.datasets import DATASETS, Breakdown, Dataset, Frame
 from ioc.kpi.periods import Period
 from ioc.kpi.plan import History, plan
 from ioc.kpi.rollup import OpenRollup, Rollup
@@ -51,14 +51,16 @@ def _rollup_select(
     key = table.c[spec.column] if spec else None
     source, key, conditions = scoped(ctx, table, table.c.org_unit_code, spec, key)
     conditions += [table.c.period_start >= period.start, table.c.period_start < period.end]
-    values: list[ColumnElement[Any]] = []
-    for part in parts:
-        own = [condition(table.c[item.field], item) for item in part.filters]
-        if part.agg == "count":
-            values.append(func.coalesce(_filtered(func.sum(table.c.n), own), 0))
-        else:
-            values.append(_strict_sum(table.c[f"sum_{part.measure}"], own))
+    values = [rollup_aggregate(table, part) for part in parts]
     return _select(source, key, values, conditions)
+
+
+def rollup_aggregate(table: Table, part: MeasureSpec) -> ColumnElement:
+    """A part's count or strict sum over the rows of a rollup table (its filters on dimensions)."""
+    own = [condition(table.c[item.field], item) for item in part.filters]
+    if part.agg == "count":
+        return func.coalesce(_filtered(func.sum(table.c.n), own), 0)
+    return _strict_sum(table.c[f"sum_{part.measure}"], own)
 
 
 def _open_select(
@@ -79,20 +81,28 @@ def _open_select(
         conditions.append(table.c.moment_day == today)
     else:
         conditions.append(or_(table.c.due_day.is_(None), table.c.due_day != today))
-    values = []
-    for part in parts:
-        own = []
-        for item in part.filters:
-            if item.field == "overdue":
-                overdue = bool(item.value) if item.op == "eq" else not bool(item.value)
-                due = table.c.due_day
-                own.append(due < today if overdue else or_(due >= today, due.is_(None)))
-            elif item.field == "due_in_working_days":
-                own.append(table.c.due_day < cutoff_day(moment, due_days(item), ctx.zone))
-            else:
-                own.append(condition(table.c[item.field], item))
-        values.append(func.coalesce(_filtered(func.sum(table.c.n), own), 0))
+    values = [
+        func.coalesce(_filtered(func.sum(table.c.n), open_conditions(ctx, table, part, moment)), 0)
+        for part in parts
+    ]
     return _select(source, key, values, conditions)
+
+
+def open_conditions(ctx: Context, table: Table, part: MeasureSpec, moment: datetime) -> list[ColumnElement]:
+    """A snapshot part's own filters over an open-rows rollup (or its history) at `moment`: overdue
+    and due soon from the local due day, the other filters on the rollup's dimensions."""
+    today = ctx.local_day(moment)
+    own = []
+    for item in part.filters:
+        if item.field == "overdue":
+            overdue = bool(item.value) if item.op == "eq" else not bool(item.value)
+            due = table.c.due_day
+            own.append(due < today if overdue else or_(due >= today, due.is_(None)))
+        elif item.field == "due_in_working_days":
+            own.append(table.c.due_day < cutoff_day(moment, due_days(item), ctx.zone))
+        else:
+            own.append(condition(table.c[item.field], item))
+    return own
 
 
 def _raw_select(
@@ -108,21 +118,26 @@ def _raw_select(
     frame = ctx.frame(dataset)
     moment = ctx.moment(period)
     conditions = window_conditions(frame, parts[0], period, moment, due_today_only=due_today_only)
-    values = []
-    for part in parts:
-        own = filter_conditions(frame, part, moment)
-        assert part.agg == "count" or part.measure is not None
-        if percentile is not None:
-            measure = frame.column(part.measure or "")
-            values.append(_filtered(func.percentile_cont(percentile).within_group(measure), own))
-        elif part.agg == "count":
-            values.append(_filtered(func.count(), own))
-        else:
-            values.append(_strict_sum(frame.column(part.measure or ""), own))
+    values = [
+        raw_aggregate(frame, part, filter_conditions(frame, part, moment), percentile) for part in parts
+    ]
     key = frame.column(spec.column) if spec else None
     area_column = frame.table.c[dataset.area_column]
     source, key, scope = scoped(ctx, frame.from_clause(), area_column, spec, key)
     return _select(source, key, values, conditions + scope)
+
+
+def raw_aggregate(
+    frame: Frame, part: MeasureSpec, own: list[ColumnElement], percentile: float | None = None
+) -> ColumnElement:
+    """A part's count, strict sum or percentile over the fact rows matching `own`."""
+    assert part.agg == "count" or part.measure is not None
+    if percentile is not None:
+        measure = frame.column(part.measure or "")
+        return _filtered(func.percentile_cont(percentile).within_group(measure), own)
+    if part.agg == "count":
+        return _filtered(func.count(), own)
+    return _strict_sum(frame.column(part.measure or ""), own)
 
 
 def _run(ctx: Context, query: Select, width: int, grouped: bool) -> tuple[list[float | None], list[Rows]]:

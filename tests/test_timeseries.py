@@ -174,15 +174,16 @@ def test_snapshots_up_to_now_equal_compute(
     the open rows now for the current month), and the days of one week for the daily KPI."""
     if use_rollups:
         rollups.catch_up(province)
-    today = datetime.now(LOCAL_TZ).date()
+    now = datetime.now(LOCAL_TZ)  # after the refresh: the open rows now answer the current period
+    today = now.date()
     months = [current("month", today)]
     while len(months) < 14:
         months.append(previous_period(months[-1]))
     days = [day(today - timedelta(days=k)) for k in range(7, -2, -1)]  # … today, tomorrow
     for kpi_id in ("dossiers_open_overdue", "dossiers_due_soon", "incidents_open_overdue"):
         for area in ("66", "66002"):
-            _check(province, library, kpi_id, months[::-1], area, None, use_rollups)
-            _check(province, library, kpi_id, days, area, None, use_rollups)
+            _check(province, library, kpi_id, months[::-1], area, now, use_rollups)
+            _check(province, library, kpi_id, days, area, now, use_rollups)
 
 
 def test_hand_counts_at_month_ends(province: Engine, library: KpiLibrary) -> None:  # noqa: F811

@@ -20,7 +20,7 @@ from dashboard.security import nav_items
 from ioc.config import Settings
 from ioc.database import Database
 from ioc.kpi import load_library
-from ioc.queries import ReadModel
+from ioc.queries import ReadModel, VersionedCache
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -66,7 +66,10 @@ def create_app(settings: Settings, database: Database) -> Dash:
         serve_locally=True,
     )
     app.server.config["IOC_READ_MODEL"] = ReadModel(
-        database.read_engine, load_library(settings.kpi_dir), settings
+        database.read_engine,
+        load_library(settings.kpi_dir),
+        settings,
+        cache=VersionedCache(settings.web.cache_entries, stale_for=settings.web.serve_stale_for),
     )
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell

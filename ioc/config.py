@@ -116,6 +116,16 @@ class DatabaseConfig(_Strict):
 class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
+    cache_entries: int = Field(
+        default=50_000, ge=100, le=10_000_000, description="answers each web process keeps (LRU)"
+    )
+    serve_stale_for: int = Field(
+        default=120,
+        ge=0,
+        le=3_600,
+        description="seconds a reader may get the previous data version's answer while the new one is "
+        "computed in the background (0: always wait for the new answer)",
+    )
 
 
 class CalendarConfig(_Strict):

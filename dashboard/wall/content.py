@@ -208,7 +208,7 @@ BUILDERS: dict[str, Callable[[Context, TileConfig], TileView]] = {
 
 def tile_view(ctx: Context, tile: TileConfig) -> TileView:
     """One tile, computed once per data version and scale (whatever screen asks)."""
-    key = ("wall-view", ctx.version, tile.model_dump_json(), ctx.wall.area, round(ctx.scale, 2))
+    key = ("wall-view", tile.model_dump_json(), ctx.wall.area, round(ctx.scale, 2))
 
     def compute() -> TileView:
         try:
@@ -217,7 +217,7 @@ def tile_view(ctx: Context, tile: TileConfig) -> TileView:
             title = tile.title or tile.kpi or tile.kind
             return _view(render.failed(title, type(exc).__name__), "wall-tile wall-tile--error", None)
 
-    return ctx.read_model.cache.get_or_compute(key, compute)
+    return ctx.read_model.cache.get_or_compute(key, ctx.version, compute)
 
 
 def tile_key(scene_id: str, index: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -81,7 +82,14 @@ def _hashed(children: Any) -> dict[str, Any]:
 
 
 def screen_state(
-    engine: Engine, ctx: Context, screen_id: str, *, scene: str, error: str, views: dict[str, TileView]
+    engine: Engine,
+    ctx: Context,
+    screen_id: str,
+    *,
+    scene: str,
+    error: str,
+    views: dict[str, TileView],
+    views_version: Hashable,
 ) -> dict[str, Any]:
     """What /wall/data/<screen> adds to the tiles: control (pin or topic), topic content, alerts."""
 
@@ -91,7 +99,10 @@ def screen_state(
             state.raise_alerts(connection, _candidates(ctx, views), now=ctx.now, gap=gap)
         return True
 
-    ctx.read_model.cache.get_or_compute(("wall-alerts-raised", ctx.version, screen_id), raise_now)
+    # once per content the screen shows (the version its tiles were computed for, maybe a stale one)
+    ctx.read_model.cache.get_or_compute(
+        ("wall-alerts-raised", screen_id), views_version, raise_now, stale=False
+    )
     with engine.begin() as connection:
         override, alerts = state.screen_control(
             connection, screen_id, now=ctx.now, scene=scene, version=ctx.version, error=error

@@ -56,8 +56,9 @@ def screen_data(screen_id: str) -> Response:
         base_dir=settings.source_file.resolve().parent if settings.source_file else None,
     )
     minute = int(now.timestamp() // 60)  # data ages and "overdue now" move with the clock
-    views, tiles_json = model.cache.get_or_compute(
-        ("wall-screen", ctx.version, minute, screen_id, ctx.scale), lambda: _tiles(ctx, screen_id)
+    # the previous minute's or version's screen while this one is computed (web.serve_stale_for)
+    tiles_version, views, tiles_json = model.cache.get_or_compute(
+        ("wall-screen", screen_id, ctx.scale), (ctx.version, minute), lambda: _tiles(ctx, screen_id, minute)
     )
     state = control.screen_state(
         current_app.config["IOC_DATABASE"].engine,
@@ -66,6 +67,7 @@ def screen_data(screen_id: str) -> Response:
         scene=request.args.get("scene", ""),
         error=request.args.get("err", ""),
         views=views,
+        views_version=tiles_version,
     )
     head = json.dumps({"t": now.timestamp() * 1000, "version": ctx.version, **state})
     response = Response(f'{head[:-1]}, "tiles": {tiles_json}}}', mimetype="application/json")
@@ -73,11 +75,14 @@ def screen_data(screen_id: str) -> Response:
     return response
 
 
-def _tiles(ctx: content.Context, screen_id: str) -> tuple[dict[str, content.TileView], str]:
-    """A screen's tiles and their JSON, encoded once per data version (36 screens, one encoding each)."""
+def _tiles(
+    ctx: content.Context, screen_id: str, minute: int
+) -> tuple[tuple[str, int], dict[str, content.TileView], str]:
+    """A screen's tiles and their JSON, encoded once per data version and minute (36 screens, one
+    encoding each), with the version and minute they were computed for."""
     views = content.screen_views(ctx, screen_id)
     body = {key: {"hash": v.hash, "children": v.children, "classes": v.classes} for key, v in views.items()}
-    return views, json.dumps(body, ensure_ascii=False)
+    return (ctx.version, minute), views, json.dumps(body, ensure_ascii=False)
 
 
 def register(server: Flask) -> None:

@@ -93,8 +93,19 @@ class ReadModel:
             return 0
         return int(self.clock().timestamp() // CLOCK_BUCKET.total_seconds())
 
-    def _cached(self, key: Hashable, compute_answer: Callable[[], T], version: str | None = None) -> T:
-        return self.cache.get_or_compute((key, version or self.data_version()), compute_answer)
+    def _cached(
+        self,
+        key: Hashable,
+        compute_answer: Callable[[], T],
+        version: str | None = None,
+        kpi_id: str | None = None,
+    ) -> T:
+        return self.cache.get_or_compute(key, self._version(version, kpi_id), compute_answer)
+
+    def _version(self, version: str | None, kpi_id: str | None = None) -> tuple[str, int]:
+        """What an answer is valid for: the data version, and the minute for KPIs that move with the
+        clock (so that, with stale answers allowed, a new minute serves the last one meanwhile)."""
+        return (version or self.data_version(), self.clock_term(kpi_id) if kpi_id else 0)
 
     # ------------------------------------------------------------------------------ periods
 
@@ -163,12 +174,13 @@ class ReadModel:
                 zone=self.settings.zone,
             ),
             version,
+            kpi_id,
         )
 
     def _result_key(
         self, kpi_id: str, area: str, when: Period, breakdown: str | None, narrowing: Narrowing
     ) -> Hashable:
-        return ("result", kpi_id, area, when, breakdown, narrowing, self.clock_term(kpi_id))
+        return ("result", kpi_id, area, when, breakdown, narrowing)
 
     def tiles(
         self,
@@ -202,7 +214,8 @@ class ReadModel:
         by_period: dict[Period, list[str]] = {}
         for kpi_id in kpi_ids:
             when = self._period(period, self.library.get(kpi_id))
-            if (self._result_key(kpi_id, area, when, None, narrowing), version) not in self.cache:
+            key = self._result_key(kpi_id, area, when, None, narrowing)
+            if not self.cache.servable(key, self._version(version, kpi_id)):
                 by_period.setdefault(when, []).append(kpi_id)
         for when, missing in by_period.items():
             found = compute_many(
@@ -215,7 +228,8 @@ class ReadModel:
                 zone=self.settings.zone,
             )
             for kpi_id, result in found.items():
-                self.cache.put((self._result_key(kpi_id, area, when, None, narrowing), version), result)
+                key = self._result_key(kpi_id, area, when, None, narrowing)
+                self.cache.put(key, self._version(version, kpi_id), result)
 
     def _tile(
         self,
@@ -276,7 +290,7 @@ class ReadModel:
     ) -> tuple[SeriesPoint, ...]:
         kpi = self.library.get(kpi_id)
         values = self._cached(
-            ("series", kpi_id, area, tuple(chosen), narrowing, self.clock_term(kpi_id)),
+            ("series", kpi_id, area, tuple(chosen), narrowing),
             lambda: compute_series(
                 self.engine,
                 self.library_for(narrowing),
@@ -287,6 +301,7 @@ class ReadModel:
                 zone=self.settings.zone,
             ),
             version,
+            kpi_id,
         )
         flags = self.indicator_flags(kpi_id, area) if isinstance(kpi, LatestKpi) else {}
         return tuple(

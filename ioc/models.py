@@ -180,6 +180,13 @@ class Dossier(Base):
         Index(
             "ix_dossier_open_due", "due_at", "source", "code", postgresql_where=text("finished_at is null")
         ),
+        Index(
+            "ix_dossier_open_received",
+            "received_at",
+            "source",
+            "code",
+            postgresql_where=text("finished_at is null"),
+        ),
     )
 
 

@@ -60,12 +60,24 @@ def _index_columns(engine: Engine, table: str, name: str) -> list[str | None]:
     return next(i["column_names"] for i in inspect(engine).get_indexes(table) if i["name"] == name)
 
 
-def test_open_dossier_list_index_upgrades_and_downgrades(empty_engine: Engine) -> None:
-    """0013 gives the open rows' due-date index the lists' tie-breakers, and gives it back."""
-    upgrade(empty_engine, "0013")
+def test_open_dossier_list_indexes_upgrade_and_downgrade(empty_engine: Engine) -> None:
+    """0013 gives the open rows' due-date index the lists' tie-breakers, 0014 adds the open rows'
+    received_at index; both go back."""
+    upgrade(empty_engine, "0014")
     assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at", "source", "code"]
+    assert _index_columns(empty_engine, "dossier", "ix_dossier_open_received") == [
+        "received_at",
+        "source",
+        "code",
+    ]
     command.downgrade(alembic_config(empty_engine), "0012")
     assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at"]
+    assert "ix_dossier_open_received" not in {i["name"] for i in inspect(empty_engine).get_indexes("dossier")}
     upgrade(empty_engine)
     assert current_revision(empty_engine) == head_revision()
     assert _index_columns(empty_engine, "dossier", "ix_dossier_open_due") == ["due_at", "source", "code"]
+    assert _index_columns(empty_engine, "dossier", "ix_dossier_open_received") == [
+        "received_at",
+        "source",
+        "code",
+    ]

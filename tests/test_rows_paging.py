@@ -165,37 +165,48 @@ def test_overdue_lists_hold_the_hand_counted_rows(
     assert [row["code"] for row in department.rows] == ["f3", "f1", "s3"]
 
 
+@pytest.mark.parametrize(
+    ("kpi", "sort", "index"),
+    [
+        ("dossiers_open_overdue", "due_at", "ix_dossier_open_due"),
+        ("dossiers_due_soon", "due_at", "ix_dossier_open_due"),
+        ("dossiers_open_overdue", "received_at", "ix_dossier_open_received"),
+    ],
+)
 def test_open_lists_read_the_open_index_in_order(
     listed: Engine,
     library: KpiLibrary,  # noqa: F811
     settings: Settings,
+    kpi: str,
+    sort: str,
+    index: str,
 ) -> None:
-    """With sorts priced out, each list's plan reads `ix_dossier_open_due` for the still-open rows:
-    ordered by `coalesce(due_at, …)` (before) no index could give the order."""
+    """With sorts priced out, each list's plan reads an open rows' index in the list's order, page 1
+    and a later page: ordered by `coalesce(due_at, …)` (before) no index could give the order."""
     model = ReadModel(listed, library, settings, clock=lambda: LATE_OCTOBER)
     statements: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         statements.append((statement, parameters))
 
-    first = model.rows("dossiers_open_overdue", area="66", period="2026-10", sort="due_at", limit=2)
+    first = model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2)
+    assert first.next_after is not None
     for after in (None, first.next_after):
-        for kpi in ("dossiers_open_overdue", "dossiers_due_soon"):
-            event.listen(listed, "before_cursor_execute", capture)
-            try:
-                model.rows(kpi, area="66", period="2026-10", sort="due_at", limit=2, after=after)
-            finally:
-                event.remove(listed, "before_cursor_execute", capture)
-            statement, parameters = statements[-1]
-            with listed.connect() as connection:
-                connection.execute(text("SET enable_seqscan = off"))
-                connection.execute(text("SET enable_bitmapscan = off"))
-                raw = connection.connection.dbapi_connection
-                assert raw is not None
-                with raw.cursor() as cursor:
-                    cursor.execute("EXPLAIN " + statement, parameters)
-                    plan = "\n".join(line for (line,) in cursor.fetchall())
-            assert _read_in_order(plan, "ix_dossier_open_due"), plan
+        event.listen(listed, "before_cursor_execute", capture)
+        try:
+            model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2, after=after)
+        finally:
+            event.remove(listed, "before_cursor_execute", capture)
+        statement, parameters = statements[-1]
+        with listed.connect() as connection:
+            connection.execute(text("SET enable_seqscan = off"))
+            connection.execute(text("SET enable_bitmapscan = off"))
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            with raw.cursor() as cursor:
+                cursor.execute("EXPLAIN " + statement, parameters)
+                plan = "\n".join(line for (line,) in cursor.fetchall())
+        assert _read_in_order(plan, index), plan
 
 
 def _read_in_order(plan: str, index: str) -> bool:

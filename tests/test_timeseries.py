@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
 
-from ioc.kpi import KpiLibrary
+from ioc.kpi import KpiLibrary, load_library
 from ioc.kpi import rollup as rollups
 from ioc.kpi.engine import compute
 from ioc.kpi.periods import (
@@ -25,6 +27,7 @@ from ioc.kpi.periods import (
 from ioc.kpi.timeseries import compute_series
 from ioc.models import Dossier, Incident, IndicatorObservation
 from tests.test_kpi_engine import (  # noqa: F401  (fixtures)
+    REPO_ROOT,
     _dossier,
     _observations,
     at,
@@ -133,12 +136,11 @@ def _check(
     area: str,
     now: datetime | None,
     use_rollups: bool,
+    zone: str | None = None,
 ) -> None:
-    series = compute_series(engine, library, kpi_id, periods, area, now=now, use_rollups=use_rollups)
-    expected = [
-        compute(engine, library, kpi_id, period, area, now=now, use_rollups=use_rollups).value
-        for period in periods
-    ]
+    options = {"now": now, "use_rollups": use_rollups, "zone": zone}
+    series = compute_series(engine, library, kpi_id, periods, area, **options)
+    expected = [compute(engine, library, kpi_id, period, area, **options).value for period in periods]
     assert series == expected, (kpi_id, area, [p.label for p in periods])
 
 
@@ -184,6 +186,74 @@ def test_snapshots_up_to_now_equal_compute(
         for area in ("66", "66002"):
             _check(province, library, kpi_id, months[::-1], area, now, use_rollups)
             _check(province, library, kpi_id, days, area, now, use_rollups)
+
+
+#: Snapshot KPIs the demo library does not have: open dossiers, a sum and a ratio of snapshots, a
+#: ratio of a snapshot over an anchored count, and filters the open-rows rollup has (channel) or
+#: has not (department: the fact table even with rollups on).
+MORE_SNAPSHOTS = """
+domain: test_snapshots
+defaults: {owner: Test, freshness: 1d, dataset: dossier, unit: {vi: hồ sơ, en: dossiers}}
+kpis:
+  - {id: dossiers_open, name: {vi: Đang giải quyết, en: Open}, type: count, snapshot: true}
+  - {id: open_supplements, name: {vi: Bổ sung, en: Supplements}, type: sum, measure: supplement_count,
+     snapshot: true}
+  - id: overdue_share
+    name: {vi: Tỷ lệ quá hạn, en: Overdue share}
+    type: ratio
+    snapshot: true
+    numerator: {filters: [{field: overdue, op: eq, value: true}]}
+    denominator: {}
+    scale: 100
+  - id: overdue_per_received
+    name: {vi: Quá hạn trên tiếp nhận, en: Overdue per received}
+    type: ratio
+    numerator: {snapshot: true, filters: [{field: overdue, op: eq, value: true}]}
+    denominator: {time: received_at}
+  - id: online_overdue
+    name: {vi: Trực tuyến quá hạn, en: Online overdue}
+    type: count
+    snapshot: true
+    filters: [{field: overdue, op: eq, value: true}, {field: channel, op: eq, value: online}]
+  - id: health_due_soon
+    name: {vi: Sở Y tế sắp đến hạn, en: Health due soon}
+    type: count
+    snapshot: true
+    filters: [{field: due_in_working_days, op: lt, value: 5}, {field: department_code, op: eq, value: SYT}]
+"""
+
+
+def test_other_snapshot_kpis_and_zones(province: Engine, tmp_path: Path) -> None:
+    """Counts, sums and ratios of snapshots (and a snapshot over an anchored count), rollups on and
+    off, up to NOW and up to the real now, and in another time zone (always the fact table)."""
+    for source in (REPO_ROOT / "kpi_definitions").glob("*.yaml"):
+        shutil.copy(source, tmp_path)
+    (tmp_path / "more.yaml").write_text(MORE_SNAPSHOTS, encoding="utf-8")
+    more = load_library(tmp_path)
+    ids = ["dossiers_open", "open_supplements", "overdue_share", "overdue_per_received"]
+    ids += ["online_overdue", "health_due_soon"]
+    now = datetime.now(LOCAL_TZ)
+    months = [current("month", now.date())]
+    while len(months) < 13:
+        months.append(previous_period(months[-1]))
+    for use_rollups in (False, True):
+        if use_rollups:
+            rollups.catch_up(province)
+            now = datetime.now(LOCAL_TZ)
+        for kpi_id in ids:
+            for area in ("66", "66001"):
+                _check(province, more, kpi_id, MONTHS, area, NOW, use_rollups)
+                _check(province, more, kpi_id, months[::-1], area, now, use_rollups)
+    assert compute_series(province, more, "dossiers_open", MONTHS, "66", now=NOW) == [
+        3.0,  # e1 e2 (old units' open dossiers, no deadline) x2
+        7.0,  # e1 e2 x1 (received at the moment) x3 x4 x5 x6 (finished a second later); not x2
+        6.0,  # e1 e2 x3 x4 x5 d5 (received 28/09)
+        7.0,  # e1 e2 x3 x4 x5 d3 d4, at NOW
+        None,
+    ]
+    for zone in ("UTC", "Asia/Tokyo"):
+        for kpi_id in ("dossiers_open", "dossiers_open_overdue", "dossiers_due_soon", "dossiers_received"):
+            _check(province, more, kpi_id, MONTHS, "66", NOW, True, zone)
 
 
 def test_hand_counts_at_month_ends(province: Engine, library: KpiLibrary) -> None:  # noqa: F811

@@ -110,6 +110,8 @@ def _expected(
         ("dossiers_open_overdue", LATE_OCTOBER, "received_at"),
         ("dossiers_due_soon", LATE_OCTOBER, "due_at"),
         ("dossiers_due_soon", LATE_OCTOBER, "code"),
+        ("dossiers_due_soon", LATE_OCTOBER, "received_at"),
+        ("dossiers_due_soon", NOVEMBER, "finished_at"),
         ("dossiers_received", LATE_OCTOBER, "due_at"),  # null due dates among equal ones
         ("dossiers_received", LATE_OCTOBER, "finished_at"),
     ],

@@ -52,6 +52,8 @@ class Selection:
     measure: str | None  # the column a sum/percentile adds up, None for counts
     #: the same rows as disjoint sets of ANDed conditions, each one an index can serve (see above)
     branches: tuple[tuple[ColumnElement, ...], ...] = ()
+    #: a column the rows lie in a closed range of (due soon: `moment <= due_at < cutoff`), else None
+    bounded: str | None = None
 
     @property
     def table(self) -> Table:
@@ -108,8 +110,9 @@ def selection(
     ]
     conditions = [*window, *rest]
     branches = [(*window, *rest)]
+    bounded = None
     if measure.snapshot:
-        implied = _due_ranges(frame, measure, moment)
+        implied, bounded = _due_ranges(frame, measure, moment)
         branches = [(*part, *rest, *implied) for part in _open_parts(dataset, frame, moment)]
     merged = ctx.merged_on is not None and current.start >= ctx.merged_on
     if merged or beyond_data(ctx, kpi, current):
@@ -125,6 +128,7 @@ def selection(
         moment=moment if measure.snapshot else None,
         measure=measure.measure if measure.agg == "sum" or isinstance(kpi, PercentileKpi) else None,
         branches=tuple(branches),
+        bounded=bounded,
     )
 
 
@@ -138,8 +142,11 @@ def _open_parts(dataset: Dataset, frame: Frame, moment: datetime) -> list[tuple[
     return [(still_open(frame), started), (table.c[closed] > moment, not_(still_open(frame)), started)]
 
 
-def _due_ranges(frame: Frame, measure: MeasureSpec, moment: datetime) -> list[ColumnElement]:
-    """The range on `due_at` the snapshot filters imply (redundant with them, but sargable)."""
+def _due_ranges(
+    frame: Frame, measure: MeasureSpec, moment: datetime
+) -> tuple[list[ColumnElement], str | None]:
+    """The range on `due_at` the snapshot filters imply (redundant with them, but sargable), and
+    "due_at" when that range is closed on both sides."""
     due = frame.table.c.due_at
     overdue = {f.value for f in measure.filters if f.field == "overdue" and f.op == "eq"}
     bounded = any(f.field == "due_in_working_days" for f in measure.filters)  # due_at < cutoff
@@ -148,7 +155,8 @@ def _due_ranges(frame: Frame, measure: MeasureSpec, moment: datetime) -> list[Co
         implied.append(due < moment)  # coalesce(due_at < moment, false) is true
     if any(value is False for value in overdue) and bounded:
         implied.append(due >= moment)  # it is false, and due_at is not null
-    return implied
+        return implied, "due_at"
+    return implied, None
 
 
 __all__ = ["Selection", "selection"]

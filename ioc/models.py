@@ -176,7 +176,7 @@ class Dossier(Base):
         Index(None, "received_at"),
         Index(None, "department_code", "received_at"),
         Index(None, "org_unit_code", "received_at"),
-        Index(None, "finished_at"),
+        Index(None, "finished_at", "received_at", "due_at"),
         Index(
             "ix_dossier_open_due", "due_at", "source", "code", postgresql_where=text("finished_at is null")
         ),

@@ -5,6 +5,7 @@ the open lists read from the open rows' index in their own order (no sort of eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -186,29 +187,55 @@ def test_open_lists_read_the_open_index_in_order(
     """With sorts priced out, each list's plan reads an open rows' index in the list's order, page 1
     and a later page: ordered by `coalesce(due_at, …)` (before) no index could give the order."""
     model = ReadModel(listed, library, settings, clock=lambda: LATE_OCTOBER)
+    first = model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2)
+    assert first.next_after is not None
+    for after in (None, first.next_after):
+        plan = _plan(
+            listed,
+            lambda after=after: model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2, after=after),
+        )
+        assert _read_in_order(plan, index), plan
+
+
+def test_rows_closed_after_a_past_moment_are_found_by_the_finished_index(
+    listed: Engine,
+    library: KpiLibrary,  # noqa: F811
+    settings: Settings,
+) -> None:
+    """October's overdue list seen in November: the rows finished since October's end are read by
+    `finished_at > moment` (received_at and due_at checked in the index), never by walking another
+    index in the list's order (at 10M that walk met them after 40 s)."""
+    model = ReadModel(listed, library, settings, clock=lambda: NOVEMBER)
+    for sort in ("received_at", "due_at"):
+        plan = _plan(
+            listed,
+            lambda sort=sort: model.rows("dossiers_open_overdue", area="66", period="2026-10", sort=sort),
+        )
+        assert "using ix_dossier_finished_at_received_at_due_at on" in plan, plan
+        assert "using ix_dossier_received_at on" not in plan, plan
+
+
+def _plan(engine: Engine, read: Callable[[], object]) -> str:
+    """EXPLAIN of the last statement `read` runs, with sequential and bitmap scans priced out."""
     statements: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         statements.append((statement, parameters))
 
-    first = model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2)
-    assert first.next_after is not None
-    for after in (None, first.next_after):
-        event.listen(listed, "before_cursor_execute", capture)
-        try:
-            model.rows(kpi, area="66", period="2026-10", sort=sort, limit=2, after=after)
-        finally:
-            event.remove(listed, "before_cursor_execute", capture)
-        statement, parameters = statements[-1]
-        with listed.connect() as connection:
-            connection.execute(text("SET enable_seqscan = off"))
-            connection.execute(text("SET enable_bitmapscan = off"))
-            raw = connection.connection.dbapi_connection
-            assert raw is not None
-            with raw.cursor() as cursor:
-                cursor.execute("EXPLAIN " + statement, parameters)
-                plan = "\n".join(line for (line,) in cursor.fetchall())
-        assert _read_in_order(plan, index), plan
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    statement, parameters = statements[-1]
+    with engine.connect() as connection:
+        connection.execute(text("SET enable_seqscan = off"))
+        connection.execute(text("SET enable_bitmapscan = off"))
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            return "\n".join(line for (line,) in cursor.fetchall())
 
 
 def _read_in_order(plan: str, index: str) -> bool:

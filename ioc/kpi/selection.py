@@ -39,6 +39,16 @@ Part = Literal["value", "numerator", "denominator"]
 
 
 @dataclass(frozen=True)
+class Branch:
+    """A disjoint part of a selection's rows. `found_by`: the column whose range finds them (few
+    rows: read them all by that range, then sort — walking an index in another column's order
+    would meet them late), or None when an index in the list's own order serves them."""
+
+    conditions: tuple[ColumnElement, ...]
+    found_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Selection:
     """Which rows of `dataset` a number counts: `conditions` (ANDed) over `from_clause`."""
 
@@ -51,9 +61,7 @@ class Selection:
     moment: datetime | None  # the instant a snapshot KPI is measured at, else None
     measure: str | None  # the column a sum/percentile adds up, None for counts
     #: the same rows as disjoint sets of ANDed conditions, each one an index can serve (see above)
-    branches: tuple[tuple[ColumnElement, ...], ...] = ()
-    #: a column the rows lie in a closed range of (due soon: `moment <= due_at < cutoff`), else None
-    bounded: str | None = None
+    branches: tuple[Branch, ...] = ()
 
     @property
     def table(self) -> Table:
@@ -109,15 +117,14 @@ def selection(
         *in_area(ctx, frame.table.c[dataset.area_column]),
     ]
     conditions = [*window, *rest]
-    branches = [(*window, *rest)]
-    bounded = None
+    branches = [Branch((*window, *rest))]
     if measure.snapshot:
         implied, bounded = _due_ranges(frame, measure, moment)
-        branches = [(*part, *rest, *implied) for part in _open_parts(dataset, frame, moment)]
+        branches = _open_branches(dataset, frame, moment, (*rest, *implied), bounded)
     merged = ctx.merged_on is not None and current.start >= ctx.merged_on
     if merged or beyond_data(ctx, kpi, current):
         conditions = [false()]  # the number is "no data": no rows stand behind it
-        branches = [(false(),)]
+        branches = [Branch((false(),))]
     return Selection(
         kpi_id=kpi.id,
         part=name,
@@ -128,18 +135,24 @@ def selection(
         moment=moment if measure.snapshot else None,
         measure=measure.measure if measure.agg == "sum" or isinstance(kpi, PercentileKpi) else None,
         branches=tuple(branches),
-        bounded=bounded,
     )
 
 
-def _open_parts(dataset: Dataset, frame: Frame, moment: datetime) -> list[tuple[ColumnElement, ...]]:
-    """`dataset.open_at(moment)` as two disjoint parts: still open, or closed after the moment."""
+def _open_branches(
+    dataset: Dataset, frame: Frame, moment: datetime, rest: tuple[ColumnElement, ...], bounded: str | None
+) -> list[Branch]:
+    """`dataset.open_at(moment)` and `rest` as two disjoint branches: still open (found by the due
+    range when it is closed, else by any index in order), or closed after the moment (found by
+    the closed column: `finished_at > moment`, the rows closed since a past moment)."""
     assert dataset.open_state is not None
     still_open, opened, closed = dataset.open_state
     table = frame.table
     started = table.c[opened] <= moment
     # `not still_open` is exact: the still-open conditions test non-null columns or `is null`
-    return [(still_open(frame), started), (table.c[closed] > moment, not_(still_open(frame)), started)]
+    return [
+        Branch((still_open(frame), started, *rest), found_by=bounded),
+        Branch((table.c[closed] > moment, not_(still_open(frame)), started, *rest), found_by=closed),
+    ]
 
 
 def _due_ranges(
@@ -159,4 +172,4 @@ def _due_ranges(
     return implied, None
 
 
-__all__ = ["Selection", "selection"]
+__all__ = ["Branch", "Selection", "selection"]

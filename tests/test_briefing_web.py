@@ -1,12 +1,13 @@
-"""The desktop's briefings: build for the current filters and download, the archive page, the
-"tải bản tin" button, and failed deliveries on the sources page."""
+"""The desktop's briefings: build for the current filters and download (a form POST; a GET builds
+nothing), the archive page, the "tải bản tin" button, and failed deliveries on the sources page."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from dash import html
+from dash import dcc, html
 
 from dashboard.app import create_app
 from dashboard.briefings.web import archive_table, button, failed_deliveries
@@ -16,10 +17,12 @@ from ioc.briefings import archive
 from ioc.briefings.config import BriefingsConfig
 from ioc.database import Database
 from ioc.queries import ReadModel
-from tests.test_briefing import model  # noqa: F401  (fixture)
+from tests.test_briefing import model, pdf_text  # noqa: F401  (fixture)
 from tests.test_kpi_engine import dossiers, incidents, indicators, kdb, library  # noqa: F401
 
 pytestmark = pytest.mark.slow
+TOKEN = "jeton-du-formulaire"
+ORIGIN = "http://localhost"
 
 
 def text_of(component: object) -> str:
@@ -33,7 +36,7 @@ def text_of(component: object) -> str:
     return " ".join(text_of(child) for child in children)
 
 
-def test_download_builds_archives_and_lists_the_briefing(model: ReadModel, tmp_path: Path) -> None:  # noqa: F811
+def _client(model: ReadModel, tmp_path: Path) -> Any:  # noqa: F811
     settings = model.settings.model_copy(
         update={
             "briefings": BriefingsConfig(archive_dir=tmp_path / "archive"),
@@ -44,26 +47,70 @@ def test_download_builds_archives_and_lists_the_briefing(model: ReadModel, tmp_p
         settings, Database(url=str(model.engine.url), engine=model.engine, read_engine=model.engine)
     )
     client = app.server.test_client()
-    assert client.get("/briefings/new?period=2026-13").status_code == 400
-    assert client.get("/briefings/new?period=2026-10&area=99999").status_code == 404
+    with client.session_transaction() as session:
+        session["csrf"] = TOKEN  # what the button's form carries (dashboard.security.csrf.token)
+    return client
+
+
+def _post(client: Any, **form: str) -> Any:
+    return client.post("/briefings/new", data={"csrf_token": TOKEN, **form}, headers={"Origin": ORIGIN})
+
+
+def test_a_post_builds_archives_and_sends_the_briefing(model: ReadModel, tmp_path: Path) -> None:  # noqa: F811
+    client = _client(model, tmp_path)
+    assert _post(client, period="2026-13").status_code == 400
+    assert _post(client, period="2026-10", area="99999").status_code == 404
+    assert _post(client, period="2026-10", dept="KHONGCO").status_code == 404
     assert client.get("/briefings/999.pdf").status_code == 404
-    answer = client.get("/briefings/new?period=2026-10&area=66001")
-    assert answer.status_code == 303
+    answer = _post(client, period="2026-10", area="66001")
+    assert (
+        answer.status_code == 200 and answer.mimetype == "application/pdf" and answer.data.startswith(b"%PDF")
+    )
+    assert "attachment" in answer.headers["Content-Disposition"]
+    assert "ban-tin-66001-2026-10.pdf" in answer.headers["Content-Disposition"]
     (record,) = archive.recent(model.engine)
-    assert answer.headers["Location"].endswith(f"/briefings/{record.id}.pdf")
     assert record.schedule is None and record.area == "66001" and record.delivery == "none"
     pdf = client.get(f"/briefings/{record.id}.pdf")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
-    assert "attachment" in pdf.headers["Content-Disposition"]
-    assert "ban-tin-66001-2026-10.pdf" in pdf.headers["Content-Disposition"]
+    assert pdf.status_code == 200 and pdf.data == answer.data
     listing = text_of(archive_table(archive.recent(model.engine)))
     assert "Tháng 10/2026" in listing and "Theo yêu cầu" in listing and "Tải PDF" in listing
 
 
-def test_button_follows_the_filters() -> None:
-    link = button(Filters(period="2026-Q3", area="66001")).children[0]
-    assert isinstance(link, html.A) and link.href == "/briefings/new?period=2026-Q3&area=66001"
-    assert "Tải bản tin" in text_of(link)
+def test_a_get_or_a_forged_post_builds_nothing(model: ReadModel, tmp_path: Path) -> None:  # noqa: F811
+    client = _client(model, tmp_path)
+    link = client.get("/briefings/new?period=2026-10&area=66001")  # a link or an <img> on another site
+    assert link.status_code == 303 and link.headers["Location"] == "/briefings?period=2026-10&area=66001"
+    form = {"csrf_token": TOKEN, "period": "2026-10"}
+    assert (
+        client.post("/briefings/new", data=form, headers={"Origin": "http://evil.example"}).status_code == 403
+    )
+    assert client.post("/briefings/new", data=form).status_code == 403  # no Origin, no Referer
+    assert _post(client, period="2026-10", csrf_token="forged").status_code == 400
+    assert archive.recent(model.engine) == []
+
+
+def test_a_department_briefing_names_it_and_stays_out_of_the_archive(
+    model: ReadModel,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    client = _client(model, tmp_path)
+    answer = _post(client, period="2026-10", dept="SYT")
+    assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
+    assert "ban-tin-66-SYT-2026-10.pdf" in answer.headers["Content-Disposition"]
+    pdf = tmp_path / "syt.pdf"
+    pdf.write_bytes(answer.data)
+    flat = " ".join(pdf_text(pdf).split())
+    assert "Số liệu hồ sơ của: Sở Y tế" in flat
+    assert "Sở Nội vụ" not in flat  # the other department is in no table, chart or sentence
+    assert archive.recent(model.engine) == []
+
+
+def test_button_is_a_form_carrying_the_filters() -> None:
+    form = button(Filters(period="2026-Q3", area="66001", department="SYT")).children[0]
+    assert isinstance(form, html.Form) and form.action == "/briefings/new" and form.method == "POST"
+    fields = {child.name: child.value for child in form.children if isinstance(child, dcc.Input)}
+    assert fields == {"period": "2026-Q3", "area": "66001", "dept": "SYT", "csrf_token": ""}
+    assert "Tải bản tin" in text_of(form.children[-1]) and form.children[-1].type == "submit"
 
 
 def test_failed_delivery_is_shown_on_the_sources_page(model: ReadModel) -> None:  # noqa: F811

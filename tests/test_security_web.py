@@ -6,10 +6,12 @@ staff members of different departments. HTTP-level checks use httpx; where a per
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from dashboard.security import rules
 from ioc.auth import accounts, kiosk
 from ioc.config import Settings, load_settings
 from ioc.database import Database, make_engine, temporary_database
+from ioc.formatting import format_number
+from ioc.kpi.periods import Period, local_today, parse_period
 from ioc.migrate import upgrade
 from ioc.runner import run_source
 from tests.web import serve_app
@@ -50,6 +54,7 @@ def env(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[En
         "sources": {"demo": {"connector": "demo"}},
         "wall": wall,
         "auth": {"idle_timeout": 6, "lockout": {"after_failures": 3, "base_seconds": 60}},
+        "briefings": {"archive_dir": str(folder / "briefings")},
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -225,6 +230,156 @@ def test_staff_see_only_their_department_in_lists_exports_and_crafted_callbacks(
         )
     my_codes = _codes_of(env, _mine)
     assert detail is not None and detail["rows"] == sum(line.split(",")[0] in my_codes for line in lines)
+
+
+def lineage_request(kpi_id: str, search: str) -> dict[str, Any]:
+    """The body the desk posts when "Giải thích" is clicked (dashboard/desk/lineage.py), by hand."""
+    explain = {"kpi": kpi_id, "type": "desk-explain"}
+    page = {"page": "services", "path": "/desk/services", "search": search}
+    return {
+        "output": "..desk-lineage.is_open...desk-lineage-body.children..",
+        "outputs": [
+            {"id": "desk-lineage", "property": "is_open"},
+            {"id": "desk-lineage-body", "property": "children"},
+        ],
+        "inputs": [[{"id": explain, "property": "n_clicks", "value": 1}]],
+        "changedPropIds": [json.dumps(explain, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
+        "state": [{"id": "desk-state", "property": "data", "value": page}],
+    }
+
+
+def test_staff_get_no_lineage_panel_of_another_department(env: Env) -> None:
+    mine, theirs = env.departments
+    with client(env) as c:
+        login(c, "canbo.a")
+        own = c.post("/_dash-update-component", json=lineage_request("dossiers_received", f"?dept={mine}"))
+        assert own.status_code == 200 and "desk-lineage-rows" in own.text
+        crafted = c.post(
+            "/_dash-update-component",
+            json=lineage_request("dossiers_received", f"?period={YEAR}&dept={theirs}"),
+        )
+        assert crafted.status_code == 403 and "desk-lineage" not in crafted.text
+
+
+def form_token(c: httpx.Client, path: str = "/desk/services") -> str:
+    """The "tải bản tin" form's token, from the page as the browser gets it (Dash's page router)."""
+    page = c.post("/_dash-update-component", json=router_request(path))
+    assert page.status_code == 200
+    found = [
+        value
+        for props in _props(page.json())
+        if props.get("name") == "csrf_token"
+        for value in [props["value"]]
+    ]
+    assert len(found) == 1 and found[0], page.text[:500]
+    return str(found[0])
+
+
+def _props(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every component's props in a Dash JSON answer."""
+    if isinstance(tree, dict):
+        if isinstance(tree.get("props"), dict):
+            yield tree["props"]
+        for value in tree.values():
+            yield from _props(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _props(value)
+
+
+def _archived(env: Env) -> int:
+    with env.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM briefing")).scalar_one())
+
+
+def _received(env: Env, department: str | None, period: Period) -> int:
+    """Dossiers received in a month (local days), by hand."""
+    with env.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM dossier WHERE (CAST(:d AS text) IS NULL OR department_code = :d) "
+                    "AND received_at >= CAST(:start AS timestamp) AT TIME ZONE 'Asia/Ho_Chi_Minh' "
+                    "AND received_at < CAST(:end AS timestamp) AT TIME ZONE 'Asia/Ho_Chi_Minh'"
+                ),
+                {"d": department, "start": period.start, "end": period.end},
+            ).scalar_one()
+        )
+
+
+def test_briefings_are_built_by_a_same_origin_post_within_the_readers_scope(env: Env, tmp_path: Path) -> None:
+    mine, theirs = env.departments
+    today = local_today()
+    period = parse_period(f"{today.replace(day=1) - timedelta(days=1):%Y-%m}", today=today)  # last month
+    before = _archived(env)
+    with client(env) as c:
+        login(c, "canbo.a")
+        token = form_token(c)
+        form = {"csrf_token": token, "period": period.label}
+        assert c.get(f"/briefings/new?period={period.label}").status_code == 303  # a link builds nothing
+        assert (
+            c.post("/briefings/new", data=form, headers={"Origin": "http://evil.example"}).status_code == 403
+        )
+        assert c.post("/briefings/new", data={**form, "dept": theirs}).status_code == 403
+        assert c.post("/briefings/new", data={**form, "area": "66", "csrf_token": "x"}).status_code == 400
+        own = c.post("/briefings/new", data=form, timeout=300)  # seconds of work; more under load
+        assert own.status_code == 200 and own.content.startswith(b"%PDF")
+    assert _archived(env) == before  # neither the GET nor the refused posts, nor a department's briefing
+    pdf = tmp_path / "own.pdf"
+    pdf.write_bytes(own.content)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    received = re.findall(r"Hồ sơ tiếp nhận\s+([\d.]+) hồ sơ", layout.stdout)
+    counted, everyone = _received(env, mine, period), _received(env, None, period)
+    assert counted < everyone and received
+    assert set(received) == {format_number(counted)}  # the headline and services tables: mine only
+    with env.engine.connect() as connection:
+        names = dict(connection.execute(text("SELECT code, name FROM department")).all())
+    flat = " ".join(layout.stdout.split())
+    assert f"Số liệu hồ sơ của: {names[mine]}" in flat and names[theirs] not in flat
+    with client(env) as leader:
+        login(leader, "lanhdao")
+        archived = leader.post(
+            "/briefings/new", data={"csrf_token": form_token(leader), "period": period.label}, timeout=300
+        )
+        assert archived.status_code == 200 and archived.content.startswith(b"%PDF")
+    assert _archived(env) == before + 1
+    with env.engine.connect() as connection:
+        newest = connection.execute(text("SELECT max(id) FROM briefing")).scalar_one()
+    with client(env) as c:
+        login(c, "canbo.a")
+        assert c.get(f"/briefings/{newest}.pdf").status_code == 403  # every department's numbers
+        assert (
+            f"/briefings/{newest}.pdf"
+            not in c.post("/_dash-update-component", json=router_request("/briefings")).text
+        )
+
+
+def test_the_briefing_button_downloads_the_pdf_in_the_browser(env: Env, browser: Any) -> None:
+    # this module's 6-second idle timeout is shorter than a briefing's build under load: a server of its own
+    auth = env.settings.auth.model_copy(update={"idle_timeout": 900})
+    settings = env.settings.model_copy(update={"auth": auth})
+    database = Database(url=str(env.engine.url), engine=env.engine, read_engine=env.engine)
+    with serve_app(settings, database) as base:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.goto(base + "/login?next=/desk/services")
+        page.fill("#username", "lanhdao")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/desk/services$"))
+        button = page.locator("#desk-briefing")
+        button.wait_for(timeout=60_000)
+        before = _archived(env)
+        with page.expect_download(timeout=240_000) as download:
+            button.click()
+        path = download.value.path()
+        assert path is not None and Path(path).read_bytes().startswith(b"%PDF")
+        assert download.value.suggested_filename.startswith("ban-tin-66-")
+        assert page.url.endswith("/desk/services")  # the page stays
+        assert _archived(env) == before + 1
+        context.close()
 
 
 def test_a_kiosk_token_opens_its_screen_only_and_revoking_it_stops_the_screen(env: Env, browser: Any) -> None:

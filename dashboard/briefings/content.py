@@ -16,7 +16,7 @@ from dashboard.desk.period_text import describe
 from ioc.formatting import format_age, format_datetime, format_value
 from ioc.kpi.periods import Period, month, parse_period
 from ioc.kpi.result import KpiRow
-from ioc.queries import BreakdownResult, ReadModel, Series, Tile
+from ioc.queries import BreakdownResult, ReadModel, Scope, Series, Tile
 from ioc.queries.types import NO_DATA_VI
 
 HEADLINE = (
@@ -132,6 +132,7 @@ class Content:
     digital_areas: Ranking
     stale: tuple[StaleSource, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    departments_text: str | None = None  # a briefing narrowed to departments names them on every page
 
     @property
     def as_of_text(self) -> str:
@@ -192,6 +193,15 @@ def _socio_ids(rm: ReadModel) -> list[str]:
     ]
 
 
+def _departments_text(rm: ReadModel) -> str | None:
+    """The departments a narrowed read model covers (a staff member's scope, a department filter)."""
+    scope = getattr(rm, "scope", None)  # ioc.auth.scoped.ScopedReadModel
+    if not isinstance(scope, Scope) or scope.departments is None:
+        return None
+    names = {option.code: option.name for option in rm.departments()}
+    return ", ".join(sorted(names.get(code, code) for code in scope.departments))
+
+
 def collect(rm: ReadModel, period: str | Period, area: str | None = None) -> Content:
     """Every number of one briefing, read through the read model."""
     today = rm.clock().astimezone(rm.settings.zone)
@@ -241,4 +251,5 @@ def collect(rm: ReadModel, period: str | Period, area: str | None = None) -> Con
             rm, "Tỷ lệ định danh mức 2 theo xã, phường", "vneid_level2_rate", "area", area, when
         ),
         stale=_stale(rm),
+        departments_text=_departments_text(rm),
     )

@@ -49,6 +49,7 @@ def html(
 ) -> str:
     """The briefing's HTML: `charts` maps a chart name to its SVG text."""
     where = "" if content.area == province_code else f" · {content.area_name}"
+    where += f" · {content.departments_text}" if content.departments_text else ""
     header_right = f"{content.period_text}{where} · Số liệu đến {content.as_of_text}"
     return (
         _environment()

@@ -15,6 +15,7 @@ from dashboard.desk.filter_bar import attr
 from dashboard.desk.links import kpi_href, list_href
 from dashboard.desk.texts import t
 from dashboard.url import Filters, parse_filters
+from ioc.auth.scoped import lineage as scoped_lineage
 from ioc.formatting import NO_DATA, format_age, format_datetime, format_number
 from ioc.kpi.periods import local_today
 
@@ -126,7 +127,13 @@ def open_lineage(clicks: list[int | None], state: dict[str, str]) -> tuple[bool,
         return no_update, no_update
     filters = parse_filters(state.get("search", ""), local_today())
     kpi_id = ctx.triggered_id["kpi"]
-    lineage = read_model().lineage(kpi_id, area=filters.area or _province(), period=filters.period)
+    lineage = scoped_lineage(
+        read_model(),
+        kpi_id,
+        area=filters.area or _province(),
+        period=filters.period,
+        filters=filters.row_filters(),  # checked against the reader's scope
+    )
     return True, lineage_view(lineage, filters)
 
 

@@ -6,7 +6,7 @@ import dash
 from dash import html
 from flask import current_app
 
-from dashboard.briefings.web import archive_table, button
+from dashboard.briefings.web import archive_table, button, readable
 from dashboard.url import parse_filters
 from ioc.briefings import archive
 from ioc.kpi.periods import local_today
@@ -16,7 +16,7 @@ dash.register_page(__name__, path="/briefings", name="Lưu trữ bản tin", tit
 
 def layout(**query: str) -> html.Div:
     filters = parse_filters(query, local_today())
-    records = archive.recent(current_app.config["IOC_DATABASE"].engine, limit=200)
+    records = readable(archive.recent(current_app.config["IOC_DATABASE"].engine, limit=200))
     return html.Div(
         [
             html.H2("Lưu trữ bản tin điều hành", className="h4"),

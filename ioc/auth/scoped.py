@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ioc.kpi.periods import Period
 from ioc.kpi.result import KpiResult
 from ioc.queries.model import ReadModel
 from ioc.queries.narrow import Narrowing
@@ -72,5 +73,49 @@ class ScopedReadModel(ReadModel):
 
 
 def scoped(model: ReadModel, scope: Scope) -> ReadModel:
-    """`model` itself for a reader who sees everything, else the scoped view."""
+    """`model` itself for a reader who sees everything, else the scoped view (`model` may be a scoped
+    view itself: give a scope within its own, see :func:`narrowed_scope`)."""
     return model if scope.unrestricted else ScopedReadModel(model, scope)
+
+
+def lineage(
+    model: ReadModel,
+    kpi_id: str,
+    *,
+    area: str,
+    period: str | Period | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> Lineage:
+    """The lineage panel of a number as the desk filters it. `ReadModel.lineage` takes no filters, so
+    they are checked against the reader's scope here: another department's panel is refused."""
+    if isinstance(model, ScopedReadModel):
+        model.narrowing(filters)
+    return model.lineage(kpi_id, area=area, period=period)
+
+
+def narrowed_scope(scope: Scope, department: str | None) -> Scope:
+    """The reader's scope narrowed to one department (a department's briefing); a department outside
+    the scope is refused."""
+    if department is None:
+        return scope
+    if scope.departments is not None and department not in scope.departments:
+        raise PermissionError("department outside this reader's scope")
+    return Scope(departments=frozenset({department}), areas=scope.areas)
+
+
+def check_area(model: ReadModel, area: str) -> None:
+    """PermissionError unless the model's reader may ask about `area` (before work that would fail)."""
+    if isinstance(model, ScopedReadModel):
+        model._check_scope(model.scope, area)
+
+
+def reads_whole(model: ReadModel, area: str) -> bool:
+    """Whether the model's reader may read `area` whole: every department, every unit it counts (what
+    an archived briefing of the area shows)."""
+    if isinstance(model, ScopedReadModel) and model.scope.departments is not None:
+        return False
+    try:
+        check_area(model, area)
+    except PermissionError:
+        return False
+    return True

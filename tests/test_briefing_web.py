@@ -122,3 +122,40 @@ def test_failed_delivery_is_shown_on_the_sources_page(model: ReadModel) -> None:
     )
     shown = text_of(failed_deliveries(model.engine))
     assert "Tháng 10/2026" in shown and "3 lần thử" in shown and "ConnectionRefusedError" in shown
+
+
+def test_two_builds_at_once_in_one_process_each_get_their_own_charts() -> None:
+    """Two readers click "tải bản tin" together (threads of one web worker, or two schedules of the
+    worker): kaleido's warm server is one per process, its task and answer queues shared, so one build
+    could print the other's chart (another department's numbers) or lose its server midway."""
+    import contextlib
+    import threading
+
+    import plotly.graph_objects as go
+
+    from dashboard.briefings import charts
+
+    together = threading.Barrier(2, timeout=5)
+    results: dict[str, list[str] | BaseException] = {}
+
+    def build(name: str) -> None:
+        try:
+            with charts.exporter() as exporter:
+                with contextlib.suppress(threading.BrokenBarrierError):  # the other build waits
+                    together.wait()  # both builds inside at once, when nothing keeps one out
+                results[name] = [
+                    exporter.svg(go.Figure(layout={"title": {"text": f"Biểu đồ {name} {n}"}}))
+                    for n in range(6)
+                ]
+        except BaseException as error:
+            results[name] = error
+
+    threads = [threading.Thread(target=build, args=(name,)) for name in ("một", "hai")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    for name in ("một", "hai"):
+        svgs = results.get(name)
+        assert isinstance(svgs, list), results
+        assert all(f"Biểu đồ {name} {n}" in svg for n, svg in enumerate(svgs)), name

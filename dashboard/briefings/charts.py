@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -57,12 +58,24 @@ class SvgExporter:
         return text[text.index("<svg") :]
 
 
+#: kaleido's warm server is one per process, its task and answer queues shared: two builds at once
+#: (two readers of one web worker, two schedules of the worker) could swap charts, so they take turns
+_ONE_BUILD_AT_A_TIME = threading.Lock()
+
+
 @contextmanager
 def exporter() -> Iterator[SvgExporter]:
-    """A warm kaleido server for one build (stopped after it, unless one was already running)."""
+    """A warm kaleido server for one build (stopped after it, unless one was already running); one
+    build of this process at a time."""
+    chromium_path()  # refuse early, with the fix, rather than inside kaleido's thread
+    with _ONE_BUILD_AT_A_TIME, _warm_server():
+        yield SvgExporter()
+
+
+@contextmanager
+def _warm_server() -> Iterator[None]:
     import kaleido
 
-    chromium_path()  # refuse early, with the fix, rather than inside kaleido's thread
     started = False
     if hasattr(kaleido, "start_sync_server"):
         from kaleido import _sync_server
@@ -71,7 +84,7 @@ def exporter() -> Iterator[SvgExporter]:
             kaleido.start_sync_server(n=1, silence_warnings=True)
             started = True
     try:
-        yield SvgExporter()
+        yield
     finally:
         if started:
             kaleido.stop_sync_server(silence_warnings=True)

@@ -185,6 +185,7 @@ class Dossier(Base):
             "received_at",
             "source",
             "code",
+            "due_at",
             postgresql_where=text("finished_at is null"),
         ),
     )

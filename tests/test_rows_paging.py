@@ -174,6 +174,7 @@ def test_overdue_lists_hold_the_hand_counted_rows(
         ("dossiers_open_overdue", "due_at", "ix_dossier_open_due"),
         ("dossiers_due_soon", "due_at", "ix_dossier_open_due"),
         ("dossiers_open_overdue", "received_at", "ix_dossier_open_received"),
+        ("dossiers_due_soon", "received_at", "ix_dossier_open_received"),  # due_at checked in it
     ],
 )
 def test_open_lists_read_the_open_index_in_order(

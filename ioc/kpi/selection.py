@@ -119,8 +119,7 @@ def selection(
     conditions = [*window, *rest]
     branches = [Branch((*window, *rest))]
     if measure.snapshot:
-        implied, bounded = _due_ranges(frame, measure, moment)
-        branches = _open_branches(dataset, frame, moment, (*rest, *implied), bounded)
+        branches = _open_branches(dataset, frame, moment, (*rest, *_due_ranges(frame, measure, moment)))
     merged = ctx.merged_on is not None and current.start >= ctx.merged_on
     if merged or beyond_data(ctx, kpi, current):
         conditions = [false()]  # the number is "no data": no rows stand behind it
@@ -139,27 +138,24 @@ def selection(
 
 
 def _open_branches(
-    dataset: Dataset, frame: Frame, moment: datetime, rest: tuple[ColumnElement, ...], bounded: str | None
+    dataset: Dataset, frame: Frame, moment: datetime, rest: tuple[ColumnElement, ...]
 ) -> list[Branch]:
-    """`dataset.open_at(moment)` and `rest` as two disjoint branches: still open (found by the due
-    range when it is closed, else by any index in order), or closed after the moment (found by
-    the closed column: `finished_at > moment`, the rows closed since a past moment)."""
+    """`dataset.open_at(moment)` and `rest` as two disjoint branches: still open (the open rows'
+    indexes walk them in a list's order, checking due_at in the index), or closed after the moment
+    (found by the closed column: `finished_at > moment`, the rows closed since a past moment)."""
     assert dataset.open_state is not None
     still_open, opened, closed = dataset.open_state
     table = frame.table
     started = table.c[opened] <= moment
     # `not still_open` is exact: the still-open conditions test non-null columns or `is null`
     return [
-        Branch((still_open(frame), started, *rest), found_by=bounded),
+        Branch((still_open(frame), started, *rest)),
         Branch((table.c[closed] > moment, not_(still_open(frame)), started, *rest), found_by=closed),
     ]
 
 
-def _due_ranges(
-    frame: Frame, measure: MeasureSpec, moment: datetime
-) -> tuple[list[ColumnElement], str | None]:
-    """The range on `due_at` the snapshot filters imply (redundant with them, but sargable), and
-    "due_at" when that range is closed on both sides."""
+def _due_ranges(frame: Frame, measure: MeasureSpec, moment: datetime) -> list[ColumnElement]:
+    """The range on `due_at` the snapshot filters imply (redundant with them, but sargable)."""
     due = frame.table.c.due_at
     overdue = {f.value for f in measure.filters if f.field == "overdue" and f.op == "eq"}
     bounded = any(f.field == "due_in_working_days" for f in measure.filters)  # due_at < cutoff
@@ -168,8 +164,7 @@ def _due_ranges(
         implied.append(due < moment)  # coalesce(due_at < moment, false) is true
     if any(value is False for value in overdue) and bounded:
         implied.append(due >= moment)  # it is false, and due_at is not null
-        return implied, "due_at"
-    return implied, None
+    return implied
 
 
 __all__ = ["Branch", "Selection", "selection"]

@@ -1,7 +1,9 @@
 """Desktop pages at 10 million dossiers: server time of each page's callbacks, a list page deep in the
-results (page 500) against page 1, and the peak memory of a 1,000,000-row export.
+results (page 500) against page 1, the open lists (overdue, due soon: page 1 and a deep page, for the
+province, a department and a commune) and the peak memory of a 1,000,000-row export.
 
     python bench/bench_desk.py [--database ioc_bench_10m] [--runs 7] [--export-rows 1000000]
+    python bench/bench_desk.py --only-lists [--list-runs 21] [--deep-page 100]
 
 Uses the shared benchmark database (built by bench/dataset.py; migrated here if it is behind). Each
 page is drawn as Dash draws it: the page's `layout(**query)` (what the page-container callback runs)
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from sqlalchemy import Engine, text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -71,6 +74,75 @@ def median_ms(function: Callable[[], Any], runs: int) -> float:
     return statistics.median(timed(function) for _ in range(runs))
 
 
+def median_p95(function: Callable[[], Any], runs: int) -> tuple[float, float]:
+    times = sorted(timed(function) for _ in range(runs))
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+#: the baselines of the open lists: the same LIMIT on the primary key, and on the open rows' index alone
+LIST_BASELINES = {
+    "SELECT … ORDER BY pk LIMIT 51": "SELECT source, code FROM dossier ORDER BY source, code LIMIT 51",
+    "open index only, LIMIT 51": (
+        "SELECT due_at, source, code FROM dossier WHERE finished_at IS NULL "
+        "ORDER BY due_at, source, code LIMIT 51"
+    ),
+}
+
+
+def previous_month(period: str) -> str:
+    year, month = (int(part) for part in period.split("-")[:2])
+    return f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+
+
+def open_lists(rm: Any, engine: Engine, period: str, runs: int, deep_page: int) -> None:
+    """Overdue and due-soon lists (the services page's and the list page's sorts): page 1 and page
+    `deep_page` (cursor reached by walking), for the province, one department and one commune, and
+    the province's at the end of last month (a past moment: the rows closed since then count too)."""
+    for label, sql in LIST_BASELINES.items():
+
+        def baseline(sql: str = sql) -> None:
+            with engine.connect() as connection:
+                connection.execute(text(sql)).all()
+
+        median, p95 = median_p95(baseline, runs)
+        print(f"baseline {label:34} median {median:7.1f} ms  p95 {p95:7.1f} ms   ({load()})")
+    print(f"{'list':52} {'page':>5} {'rows':>5} {'median ms':>10} {'p95 ms':>8}")
+    worst = 0.0
+    for kpi_id in ("dossiers_open_overdue", "dossiers_due_soon"):
+        for sort in ("due_at", "received_at"):
+            for where, area, filters, when in (
+                ("province", "66", {}, period),
+                ("department D3", "66", {"department": "D3"}, period),
+                ("commune 66042", "66042", {}, period),
+                ("province, last month", "66", {}, previous_month(period)),
+            ):
+                query = {"area": area, "period": when, "sort": sort, "filters": filters}
+                name = f"{kpi_id} by {sort}, {where}"
+                worst = max(worst, _list_pages(rm, kpi_id, query, name, runs, deep_page))
+    print(f"open lists: worst p95 {worst:.1f} ms (goal ≤ 300 ms)   ({load()})")
+
+
+def _list_pages(rm: Any, kpi_id: str, query: dict[str, Any], name: str, runs: int, deep_page: int) -> float:
+    """Times page 1 and the deepest page up to `deep_page`; prints both; returns the worse p95."""
+    cursor, number = None, 1
+    while number < deep_page:  # walk to the deep page's cursor
+        following = rm.rows(kpi_id, limit=50, after=cursor, **query).next_after
+        if following is None:
+            break
+        cursor, number = following, number + 1
+    worst = 0.0
+    for page, after in ((1, None), (number, cursor)):
+
+        def read(after: str | None = after) -> Any:
+            return rm.rows(kpi_id, limit=50, after=after, **query)
+
+        size = len(read().rows)
+        median, p95 = median_p95(read, runs)
+        worst = max(worst, p95)
+        print(f"{name:52} {page:5} {size:5} {median:10.1f} {p95:8.1f}   ({load()})")
+    return worst
+
+
 class PeakRss:
     """Peak resident memory of this process while the block runs (sampled every 20 ms)."""
 
@@ -107,6 +179,9 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--export-period", default="2026-04-01..2026-08-31")
     parser.add_argument("--skip-pages", action="store_true", help="only lists, paging and exports")
+    parser.add_argument("--only-lists", action="store_true", help="only the open lists (overdue, due soon)")
+    parser.add_argument("--list-runs", type=int, default=21, help="timed runs of each open list page")
+    parser.add_argument("--deep-page", type=int, default=100, help="the open lists' deep page")
     args = parser.parse_args()
 
     url = args.server + args.database
@@ -126,6 +201,9 @@ def main() -> None:
 
     with app.server.test_request_context():
         g.ioc_scope = EVERYTHING  # measured as a leader reads (logins are on by default)
+        if args.only_lists:
+            open_lists(rm, engine, args.period, args.list_runs, args.deep_page)
+            return
         baseline = median_ms(rm.data_version, args.runs)
         print(f"baseline: ReadModel.data_version() round trip  median {baseline:8.1f} ms   ({load()})")
         print(f"{'page':24} {'cold ms':>9} {'warm median ms':>15} {'× baseline':>11}")
@@ -148,6 +226,8 @@ def main() -> None:
             cold = timed(lambda kpi_id=kpi_id: services.load_list(ids.lazy_list(kpi_id), state))
             warm = median_ms(lambda kpi_id=kpi_id: services.load_list(ids.lazy_list(kpi_id), state), 3)
             print(f"services list {kpi_id:22} cold {cold:8.0f} ms, warm median {warm:8.1f} ms   ({load()})")
+
+        open_lists(rm, engine, args.period, args.list_runs, args.deep_page)
 
         lineage = median_ms(
             lambda: rm.lineage("dossiers_on_time_rate", area="66", period=args.period), args.runs

@@ -53,6 +53,11 @@ def _shell() -> html.Div:
     )
 
 
+#: Seconds a web process reuses the data version it read (one query per page instead of one per
+#: question); a load shows on the next page a second later at most.
+VERSION_TTL = 1.0
+
+
 def create_app(settings: Settings, database: Database) -> Dash:
     """Build the Dash app for one province and one database."""
     app = Dash(
@@ -70,6 +75,7 @@ def create_app(settings: Settings, database: Database) -> Dash:
         load_library(settings.kpi_dir),
         settings,
         cache=VersionedCache(settings.web.cache_entries, stale_for=settings.web.serve_stale_for),
+        version_ttl=VERSION_TTL,
     )
     app.server.config["IOC_DATABASE"] = database
     app.layout = _shell

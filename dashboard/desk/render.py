@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dash import callback, html
 from dash.development.base_component import Component
 
-from dashboard.data import current_settings, read_model
+from dashboard.data import current_scope, current_settings, read_model
 from dashboard.desk import drill, filter_bar, lineage, listing, services
 from dashboard.desk.filter_bar import FilterOptions, options
 from dashboard.desk.frame import frame
@@ -58,11 +59,18 @@ def page(
     path: str | None = None,
     extra: Mapping[str, str | None] | None = None,
 ) -> html.Div:
-    filters = parse_filters(query, local_today())
+    today = local_today()
+    filters = parse_filters(query, today)
     rm = read_model()
     province = current_settings().province.code
     choices = filter_options(rm, filters, province, filters.lang) if fields is not None else None
-    body = build(rm, filters, province)
+    question = ("desk-page", name, path, _items(query), _items(extra or {}), current_scope(), today)
+    minute = int(time.time() // 60)  # data ages and "overdue now" move with the clock
+    # built once per data version and minute for every reader with this scope and URL; with
+    # web.serve_stale_for, the previous one while the new one is built in the background
+    body = rm.cache.get_or_compute(
+        question, (rm.data_version(), minute), lambda: build(rm, filters, province)
+    )
     return frame(
         name,
         filters,
@@ -73,6 +81,10 @@ def page(
         path=path,
         extra=dict(extra or {}),
     )
+
+
+def _items(mapping: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(key), str(value)) for key, value in mapping.items()))
 
 
 def kpi_title(kpi_id: str, query: Mapping[str, Any]) -> str:

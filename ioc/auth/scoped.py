@@ -47,8 +47,11 @@ class ScopedReadModel(ReadModel):
             raise PermissionError(f"area {area!r} counts units outside this reader's scope")
 
     def result(self, kpi_id: str, *args: Any, **kwargs: Any) -> KpiResult:
+        """A bare `result` (no narrowing given) is narrowed to the reader's scope; a narrowing given
+        must stay within it."""
         self._check_scope(self.scope, kwargs["area"])
-        self._check_narrowing(kwargs.get("narrowing", ()))
+        kwargs.setdefault("narrowing", self.narrowing({}))
+        self._check_narrowing(kwargs["narrowing"])
         return super().result(kpi_id, *args, **kwargs)
 
     def tiles(self, *args: Any, **kwargs: Any) -> dict[str, Tile]:

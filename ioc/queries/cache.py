@@ -55,7 +55,7 @@ class VersionedCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._pending: dict[tuple[Hashable, Hashable], threading.Lock] = {}
-        self._refreshing: set[tuple[Hashable, Hashable]] = set()
+        self._refreshing: dict[Hashable, tuple[Hashable, Callable[[], Any]]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._local = threading.local()  # .depth: answers being computed by this thread
         self.hits = 0
@@ -106,21 +106,26 @@ class VersionedCache:
         return now - entry.superseded_at <= self.stale_for
 
     def _refresh_later(self, question: Hashable, version: Hashable, compute: Callable[[], Any]) -> None:
-        """Compute the new version's answer on the background thread (once per question and version)."""
-        if (question, version) in self._refreshing:
+        """Queue the question for the background thread, once: a question already waiting is brought
+        to the newest version asked (and its newest way to compute), so the queue never holds more
+        than the questions being read and no answer is computed for a version already superseded."""
+        queued = question in self._refreshing
+        self._refreshing[question] = (version, compute)
+        if queued:
             return
-        self._refreshing.add((question, version))
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ioc-cache-refresh")
 
         def refresh() -> None:
+            with self._lock:
+                newest, how = self._refreshing[question]
             try:
-                self.get_or_compute(question, version, compute, stale=False)
+                self.get_or_compute(question, newest, how, stale=False)
             except Exception:  # the reader who waits past `stale_for` gets the error itself
                 log.exception("background refresh of a cached answer failed")
             finally:
                 with self._lock:
-                    self._refreshing.discard((question, version))
+                    self._refreshing.pop(question, None)
 
         self._executor.submit(refresh)
 

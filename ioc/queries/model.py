@@ -7,6 +7,7 @@ so a wall of 36 screens asking the same question costs one computation per load.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -67,6 +68,7 @@ class ReadModel:
         *,
         cache: VersionedCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        version_ttl: float = 0.0,
     ) -> None:
         self.engine = engine
         self.library = library
@@ -74,6 +76,10 @@ class ReadModel:
         self.cache = cache if cache is not None else VersionedCache()
         self.clock = clock or (lambda: datetime.now(UTC))
         self._libraries: dict[Narrowing, KpiLibrary] = {}
+        #: reuse the data version read less than this many seconds ago (the web app: a page asks
+        #: dozens of questions; one version query serves them all), shared with scoped views
+        self.version_ttl = version_ttl
+        self._version_memo: list[Any] = [float("-inf"), ""]
 
     # ------------------------------------------------------------------------------ versioning
 
@@ -81,8 +87,13 @@ class ReadModel:
         """Changes whenever a load commits a batch, a run ends, rollups are refreshed, or rows are
         written past the runner (the rollups' change log, see `ioc.kpi.rollup`). One small query."""
         if connection is None:
+            read_at, version = self._version_memo
+            if time.monotonic() - read_at < self.version_ttl:
+                return str(version)
             with self.engine.connect() as own:
-                return self.data_version(own)
+                version = self.data_version(own)
+            self._version_memo[:] = [time.monotonic(), version]
+            return str(version)
         row = connection.execute(_VERSION_SQL).one()
         return f"{row.last_run}:{row.last_finish}:{row.in_flight}:{row.rollups}:{row.direct}"
 

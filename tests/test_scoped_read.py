@@ -1,0 +1,31 @@
+"""A reader scoped to departments asking a bare question (no narrowing given) gets their departments'
+number, not a refusal: the desk's target panels ask `result` so, and showed "failed" to staff."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+
+from ioc.auth.scoped import ScopedReadModel
+from ioc.config import Settings
+from ioc.kpi import load_library
+from ioc.queries import ReadModel, Scope
+from tests.test_kpi_engine import dossiers, kdb  # noqa: F401  (fixtures)
+
+OCTOBER_SQL = text(
+    "SELECT count(*) FROM dossier WHERE department_code = :d "
+    "AND received_at >= '2026-10-01 00:00+07' AND received_at < '2026-11-01 00:00+07'"
+)
+
+
+def test_a_bare_result_is_narrowed_to_the_readers_departments(dossiers: Engine, settings: Settings) -> None:  # noqa: F811
+    base = ReadModel(dossiers, load_library(settings.kpi_dir), settings)
+    staff = ScopedReadModel(base, Scope(departments=frozenset({"SYT"})))
+    with dossiers.connect() as connection:
+        own = connection.execute(OCTOBER_SQL, {"d": "SYT"}).scalar_one()
+        other = connection.execute(OCTOBER_SQL, {"d": "SNV"}).scalar_one()
+    assert own > 0 and other > 0
+    assert staff.result("dossiers_received", area="66", period="2026-10").value == own
+    assert base.result("dossiers_received", area="66", period="2026-10").value == own + other
+    with pytest.raises(PermissionError):  # a narrowing given must still lie within the scope
+        staff.result("dossiers_received", area="66", period="2026-10", narrowing=())

@@ -55,6 +55,10 @@ DEFAULT_SORT = {"dossier": "received_at", "incident": "reported_at"}
 LABELS = {"procedure_code": Procedure, "department_code": Department, "org_unit_code": OrgUnit}
 
 MAX_PAGE = 10_000
+#: (sort, found_by): an index in the sort's order that also holds the found_by column, so walking it
+#: checks a branch's range in the index, fetching only listed rows (ix_dossier_finished_at_received_at
+#: _due_at: November's received dossiers by finished_at, 0.7 s at 10M against 1.8 s fenced)
+WALKED_WITH = {("finished_at", "received_at"), ("finished_at", "due_at")}
 
 
 class RowQueryError(ValueError):
@@ -153,15 +157,17 @@ def page(
         total = sum(int(count) for count in connection.execute(select(*counts)).one())
 
     cursor = decode_cursor(after) if after is not None else None
-    # A branch found by a range of another column (closed after a past moment: finished_at >
-    # moment) is read by that range and sorted: ordered by an expression, so the planner does not
-    # walk an index in the list's order hoping to meet its rows early (October's overdue list by
-    # received_at walked the all-rows received_at index for 40 s at 10M). The keyset conditions
-    # stay on the column itself.
+    # A branch found by a range of another column (a period's window on its time anchor; closed
+    # after a past moment: finished_at > moment) is read by that range and sorted: ordered by an
+    # expression, so the planner does not walk an index in the list's order hoping to meet its
+    # rows early (October's overdue list by received_at walked the all-rows received_at index for
+    # 40 s at 10M, November's finished dossiers by received_at 38 s). The keyset conditions stay
+    # on the column itself.
     fenced = func.coalesce(sort_column, sort_column)
     parts = []
     for branch in chosen.branches:
-        order_key = sort_column if branch.found_by in (None, sort) else fenced
+        walk = branch.found_by in (None, sort) or (sort, branch.found_by) in WALKED_WITH
+        order_key = sort_column if walk else fenced
         for extra in _keyset(sort_column, source, key, cursor, descending):
             parts.append(
                 select(*(table.c[c] for c in LIST_COLUMNS[name]), source)

@@ -421,6 +421,7 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (each has its own cache)")
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--pages", type=int, default=0, help="record only the first N pages (0: all)")
     parser.add_argument("--admin-url", default=ADMIN_URL)
     args = parser.parse_args()
 
@@ -504,6 +505,7 @@ def run(
         month, quarter = current("month", today), current("quarter", today)
         communes = sorted(set(reference(engine)[1].values()))
         urls = journeys.default_urls(month.label, quarter.label, communes[0] if communes else None)
+        urls = urls[: args.pages or None]
         began = time.perf_counter()
         recorded = journeys.record(base, names[0], PASSWORD, urls)
         print(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -73,6 +72,14 @@ def _candidates(ctx: Context, views: dict[str, TileView]) -> list[tuple[str, str
     return found
 
 
+def raise_alerts(writer: Engine, ctx: Context, views: dict[str, TileView]) -> None:
+    """Raise the alerts a screen's new content shows (once per content computed, off the request
+    path when the content is refreshed in the background)."""
+    with writer.begin() as connection:
+        gap = timedelta(seconds=max(600, 3 * ctx.wall.refresh))
+        state.raise_alerts(connection, _candidates(ctx, views), now=ctx.now, gap=gap)
+
+
 def _hashed(children: Any) -> dict[str, Any]:
     payload = to_json(children)
     return {
@@ -89,20 +96,8 @@ def screen_state(
     scene: str,
     error: str,
     views: dict[str, TileView],
-    views_version: Hashable,
 ) -> dict[str, Any]:
     """What /wall/data/<screen> adds to the tiles: control (pin or topic), topic content, alerts."""
-
-    def raise_now() -> bool:
-        with engine.begin() as connection:
-            gap = timedelta(seconds=max(600, 3 * ctx.wall.refresh))
-            state.raise_alerts(connection, _candidates(ctx, views), now=ctx.now, gap=gap)
-        return True
-
-    # once per content the screen shows (the version its tiles were computed for, maybe a stale one)
-    ctx.read_model.cache.get_or_compute(
-        ("wall-alerts-raised", screen_id), views_version, raise_now, stale=False
-    )
     with engine.begin() as connection:
         override, alerts = state.screen_control(
             connection, screen_id, now=ctx.now, scene=scene, version=ctx.version, error=error

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
+from sqlalchemy import Engine
 
 from dashboard.data import read_model
 from dashboard.wall import content, control
@@ -57,17 +58,17 @@ def screen_data(screen_id: str) -> Response:
     )
     minute = int(now.timestamp() // 60)  # data ages and "overdue now" move with the clock
     # the previous minute's or version's screen while this one is computed (web.serve_stale_for)
-    tiles_version, views, tiles_json = model.cache.get_or_compute(
-        ("wall-screen", screen_id, ctx.scale), (ctx.version, minute), lambda: _tiles(ctx, screen_id, minute)
+    writer = current_app.config["IOC_DATABASE"].engine
+    views, tiles_json = model.cache.get_or_compute(
+        ("wall-screen", screen_id, ctx.scale), (ctx.version, minute), lambda: _tiles(ctx, screen_id, writer)
     )
     state = control.screen_state(
-        current_app.config["IOC_DATABASE"].engine,
+        writer,
         ctx,
         screen_id,
         scene=request.args.get("scene", ""),
         error=request.args.get("err", ""),
         views=views,
-        views_version=tiles_version,
     )
     head = json.dumps({"t": now.timestamp() * 1000, "version": ctx.version, **state})
     response = Response(f'{head[:-1]}, "tiles": {tiles_json}}}', mimetype="application/json")
@@ -75,14 +76,13 @@ def screen_data(screen_id: str) -> Response:
     return response
 
 
-def _tiles(
-    ctx: content.Context, screen_id: str, minute: int
-) -> tuple[tuple[str, int], dict[str, content.TileView], str]:
+def _tiles(ctx: content.Context, screen_id: str, writer: Engine) -> tuple[dict[str, content.TileView], str]:
     """A screen's tiles and their JSON, encoded once per data version and minute (36 screens, one
-    encoding each), with the version and minute they were computed for."""
+    encoding each); the alerts this content shows are raised as it is computed."""
     views = content.screen_views(ctx, screen_id)
+    control.raise_alerts(writer, ctx, views)
     body = {key: {"hash": v.hash, "children": v.children, "classes": v.classes} for key, v in views.items()}
-    return (ctx.version, minute), views, json.dumps(body, ensure_ascii=False)
+    return views, json.dumps(body, ensure_ascii=False)
 
 
 def register(server: Flask) -> None:

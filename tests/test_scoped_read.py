@@ -29,3 +29,19 @@ def test_a_bare_result_is_narrowed_to_the_readers_departments(dossiers: Engine, 
     assert base.result("dossiers_received", area="66", period="2026-10").value == own + other
     with pytest.raises(PermissionError):  # a narrowing given must still lie within the scope
         staff.result("dossiers_received", area="66", period="2026-10", narrowing=())
+
+
+def test_a_lists_row_count_is_the_readers_and_is_cached_per_scope(
+    dossiers: Engine,  # noqa: F811
+    settings: Settings,
+) -> None:
+    base = ReadModel(dossiers, load_library(settings.kpi_dir), settings)
+    staff = ScopedReadModel(base, Scope(departments=frozenset({"SYT"})))
+    with dossiers.connect() as connection:
+        own = connection.execute(OCTOBER_SQL, {"d": "SYT"}).scalar_one()
+        other = connection.execute(OCTOBER_SQL, {"d": "SNV"}).scalar_one()
+    assert staff.row_count("dossiers_received", area="66", period="2026-10") == own
+    assert base.row_count("dossiers_received", area="66", period="2026-10") == own + other  # not the staff's
+    assert staff.row_count("dossiers_received", area="66", period="2026-10") == own  # nor the other way
+    with pytest.raises(PermissionError):
+        staff.row_count("dossiers_received", area="66", period="2026-10", filters={"department": "SNV"})

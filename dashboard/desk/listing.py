@@ -59,10 +59,13 @@ def load_total(_id: str, state: dict[str, str]) -> str:
     filters = parse_filters(query, local_today())
     listing = parse_list(query, default_kpi=DEFAULT_KPI)
     province = current_settings().province.code
-    page = rm.rows(listing.kpi, **numbers.rows_query(filters, listing, province), limit=1, with_total=True)
+    asked = numbers.rows_query(filters, listing, province)
+    total = rm.row_count(
+        listing.kpi, area=asked["area"], period=asked["period"], part=asked["part"], filters=asked["filters"]
+    )
     dataset = rm.library.get(listing.kpi).dataset or "dossier"
     unit = ROW_UNITS.get(dataset, ("", ""))[filters.lang == "en"]
-    return f"{format_number(page.total)} {unit}" if page.total is not None else ""
+    return f"{format_number(total)} {unit}" if total is not None else ""
 
 
 LOAD_TOTAL = (Output(TOTAL, "children"), Input(TOTAL, "id"), State(ids.STATE, "data"))

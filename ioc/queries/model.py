@@ -435,6 +435,36 @@ class ReadModel:
                 area_codes=area_codes,
             )
 
+    def row_count(
+        self,
+        kpi_id: str,
+        *,
+        area: str,
+        period: str | Period | None = None,
+        part: str = "value",
+        filters: Mapping[str, Any] | None = None,
+        scope: Scope = EVERYTHING,
+    ) -> int | None:
+        """How many rows a list has (`rows` with its total), cached as numbers are: a count over
+        millions of dossiers takes a second, and a list's total is asked at every visit."""
+        wanted = tuple(sorted((str(key), str(value)) for key, value in (filters or {}).items()))
+        return self._cached(
+            ("row-count", kpi_id, area, str(period), part, wanted, scope),
+            lambda: (
+                self.rows(
+                    kpi_id,
+                    area=area,
+                    period=period,
+                    part=part,
+                    filters=filters,
+                    limit=1,
+                    with_total=True,
+                    scope=scope,
+                ).total
+            ),
+            kpi_id=kpi_id,
+        )
+
     def recent_runs(self, source: str, limit: int = 10) -> tuple[RunLine, ...]:
         """The newest runs of one source (the sources page)."""
         return self._lookup(("runs", source, limit), lambda c: recent_runs(c, (source,), per_source=limit))

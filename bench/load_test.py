@@ -62,7 +62,7 @@ from bench.dossier_feed import PREFIX, DossierFeed, serve  # noqa: E402
 from ioc.auth import accounts, kiosk  # noqa: E402
 from ioc.config import load_settings  # noqa: E402
 from ioc.database import make_engine, temporary_database  # noqa: E402
-from ioc.kpi.periods import current  # noqa: E402
+from ioc.kpi.periods import current, previous_period  # noqa: E402
 from ioc.kpi.rollup import catch_up  # noqa: E402
 from ioc.migrate import upgrade  # noqa: E402
 from ioc.runner import run_source  # noqa: E402
@@ -502,7 +502,8 @@ def run(
     try:
         wait_until_up(base)
         today = datetime.now(settings.zone).date()
-        month, quarter = current("month", today), current("quarter", today)
+        # last month, complete (what a department reviews; the current month may be a day old)
+        month, quarter = previous_period(current("month", today)), current("quarter", today)
         communes = sorted(set(reference(engine)[1].values()))
         urls = journeys.default_urls(month.label, quarter.label, communes[0] if communes else None)
         urls = urls[: args.pages or None]

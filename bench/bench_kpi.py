@@ -2,6 +2,7 @@
 keeping the rollups up to date after a load.
 
     python bench/bench_kpi.py [--name ioc_bench_10m] [--rows 10000000] [--demo-rows 50000] [--runs 15]
+    python bench/bench_kpi.py --by-department [--name ioc_bench_10m] [--department D3]
 
 Demo scale: a scratch database (dropped at the end) with --demo-rows dossiers. Full scale: the shared
 database built by `bench/dataset.py` (built first if missing, migrated to head, rollups caught up; the
@@ -12,6 +13,12 @@ benchmark reverts every change it makes to it). At full scale it prints:
   the three years — with the seconds per step and the load average beside each figure;
 * for every headline KPI, the value from the rollups and from the fact tables at the same fixed `now`
   (they must be equal) and the latency of each (median of --runs on a warm connection).
+
+With --by-department it only reads the shared database as it is (no build, migration or refresh):
+the snapshot KPIs (open overdue, due soon) of the current month narrowed to one department — what a
+department-scoped staff member asks — and broken down by department, from the open-rows rollup
+(migration 0017 made department_code one of its dimensions) and from the fact table (the baseline),
+in the same run at the same fixed `now`, median of --runs (rollup) and --raw-runs (raw).
 
 Not part of the test suite.
 """
@@ -41,6 +48,7 @@ from ioc.kpi.engine import compute  # noqa: E402
 from ioc.kpi.periods import LOCAL_TZ  # noqa: E402
 from ioc.kpi.result import KpiResult  # noqa: E402
 from ioc.migrate import upgrade  # noqa: E402
+from ioc.queries.narrow import narrowed  # noqa: E402
 
 CHANGED_BY_A_LOAD = 1_000
 
@@ -151,6 +159,47 @@ def after_a_load(engine: Engine) -> list[tuple[str, float, dict[str, float], str
     return figures
 
 
+SNAPSHOT_KPIS = ("dossiers_open_overdue", "dossiers_due_soon")
+
+
+def by_department(engine: Engine, library: KpiLibrary, department: str, runs: int, raw_runs: int) -> int:
+    """Snapshot KPIs narrowed to a department and by department: rollup against raw, same `now`."""
+    now = datetime.now(UTC)
+    period = now.astimezone(LOCAL_TZ).strftime("%Y-%m")
+    scoped = narrowed(library, (("department", (department,)),))
+    questions = [(f"{kpi_id} department {department}", scoped, kpi_id, None) for kpi_id in SNAPSHOT_KPIS] + [
+        (f"{kpi_id} by department", library, kpi_id, "department") for kpi_id in SNAPSHOT_KPIS
+    ]
+    print(f"period {period}, area 66, at now = {now.isoformat(timespec='seconds')} for both paths")
+    header = f"{'question':<44} {'rollup ms':>10} {'raw ms':>10} {'path':>7} {'same':>5}  load (rollup; raw)"
+    print(header)
+    print("-" * len(header))
+    mismatches = 0
+    with engine.connect() as connection:
+        for label, kpis, kpi_id, breakdown in questions:
+            answers = {}
+            for use_rollups, count in ((True, runs), (False, raw_runs)):
+                options: dict[str, Any] = {"use_rollups": use_rollups, "now": now}
+                result = compute(connection, kpis, kpi_id, period, "66", breakdown, **options)  # warm-up
+                samples = []
+                for _ in range(count):
+                    started = time.perf_counter()
+                    result = compute(connection, kpis, kpi_id, period, "66", breakdown, **options)
+                    samples.append((time.perf_counter() - started) * 1000)
+                answers[use_rollups] = (statistics.median(samples), result, load())
+            (fast, served, fast_load), (slow, raw, slow_load) = answers[True], answers[False]
+            same = served.value == raw.value and [(r.key, r.value) for r in served.rows] == [
+                (r.key, r.value) for r in raw.rows
+            ]
+            mismatches += not same
+            print(
+                f"{label:<44} {fast:10.1f} {slow:10.1f} {served.path:>7} {'yes' if same else 'NO':>5}  "
+                f"{fast_load}; {slow_load}  value {_number(served.value)}"
+            )
+    print(f"rollup and raw answers differ for {mismatches} question(s)")
+    return 0 if mismatches == 0 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,9 +214,21 @@ def main() -> int:
     parser.add_argument(
         "--no-full-refresh", action="store_true", help="skip the full-refresh baseline at full scale"
     )
+    parser.add_argument(
+        "--by-department",
+        action="store_true",
+        help="only the snapshot KPIs by department on the shared database as it is",
+    )
+    parser.add_argument("--department", default="D3", help="the department --by-department narrows to")
     args = parser.parse_args()
 
     library = load_library(REPO_ROOT / "kpi_definitions")
+    if args.by_department:
+        engine = make_engine(dataset.database_url(args.name, args.admin_url))
+        try:
+            return by_department(engine, library, args.department, args.runs, args.raw_runs)
+        finally:
+            engine.dispose()
     headline = [kpi.id for kpi in library.headline()]
     now = datetime.now(UTC)
     period = now.astimezone(LOCAL_TZ).strftime("%Y-%m")

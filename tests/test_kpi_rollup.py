@@ -21,6 +21,7 @@ from ioc.kpi.engine import compute
 from ioc.kpi.periods import LOCAL_TZ
 from ioc.load import load_batch
 from ioc.models import Dossier
+from ioc.queries.narrow import Narrowing, narrowed
 from ioc.runner import call_hooks
 from tests.test_kpi_engine import _dossier, at, dossiers, kdb, library  # noqa: F401 (fixtures)
 
@@ -198,6 +199,14 @@ def test_a_refresh_killed_midway_leaves_the_numbers_right(dossiers: Engine, libr
     assert value(dossiers, library, "dossiers_on_time_rate", "2026-10") == (80, "rollup")
 
 
+SNAPSHOT_KPIS = ("dossiers_open_overdue", "dossiers_due_soon")
+DEPARTMENT_SCOPES: tuple[Narrowing, ...] = (
+    (("department", ("SYT",)),),
+    (("department", ("SNV",)),),
+    (("department", ("SNV", "SYT")),),
+)
+
+
 def test_snapshot_kpis_agree_at_a_fixed_now(kdb: Engine, library: KpiLibrary) -> None:
     """Overdue / due soon at a fixed moment after the refresh (00:30 local, the day after tomorrow):
     the rollup path gives the facts' numbers, deadlines just before and after midnight included."""
@@ -213,18 +222,44 @@ def test_snapshot_kpis_agree_at_a_fixed_now(kdb: Engine, library: KpiLibrary) ->
         now + timedelta(days=1),
         None,  # no deadline: never overdue
     ]
-    rows = [_dossier(f"n{i}", "66001", "online", received, due, None) for i, due in enumerate(dues)]
+    departments = ("SNV", "SYT")  # alternately: each department has deadlines on both sides of midnight
+    rows = [
+        _dossier(f"n{i}", "66001", "online", received, due, None, departments[i % 2])
+        for i, due in enumerate(dues)
+    ]
     rows = [row | {"updated_at": now} for row in rows]  # the data is as of then
     with kdb.begin() as connection:
         connection.execute(insert(Dossier.__table__), rows)
     period = f"{now.year:04d}-{now.month:02d}"
-    kpis = ("dossiers_open_overdue", "dossiers_due_soon")
-    raw = {kpi: value(kdb, library, kpi, period, now=now) for kpi in kpis}
-    assert raw["dossiers_open_overdue"] == (3, "raw")
+    questions = [
+        (kpi, narrowing, breakdown)
+        for kpi in SNAPSHOT_KPIS
+        for narrowing in ((), *DEPARTMENT_SCOPES)
+        for breakdown in (None, "department")
+    ]
+
+    def answers(use_rollups: bool) -> list[tuple[float | None, list[tuple[object, float | None]], str]]:
+        out = []
+        for kpi, narrowing, breakdown in questions:
+            result = compute(
+                kdb,
+                narrowed(library, narrowing),
+                kpi,
+                period,
+                "66",
+                breakdown,
+                use_rollups=use_rollups,
+                now=now,
+            )
+            out.append((result.value, [(row.key, row.value) for row in result.rows], result.path))
+        return out
+
+    raw = answers(False)
+    assert raw[0][0] == 3  # overdue at the province
+    assert answers(True) == raw  # no rollup built yet
     rollups.catch_up(kdb)
-    for kpi in kpis:
-        assert value(kdb, library, kpi, period, now=now) == (raw[kpi][0], "rollup"), kpi
-        assert value(kdb, library, kpi, period, use_rollups=False, now=now) == raw[kpi]
+    assert answers(True) == [(value, rows, "rollup") for value, rows, _ in raw]
+    assert answers(False) == raw
 
 
 def test_a_future_dated_row_keeps_snapshot_kpis_on_the_facts(kdb: Engine, library: KpiLibrary) -> None:
@@ -247,3 +282,68 @@ def test_a_future_dated_row_keeps_snapshot_kpis_on_the_facts(kdb: Engine, librar
         1,
         "rollup",
     )
+
+
+def _by_department(
+    engine: Engine, library: KpiLibrary, kpi: str, period: str
+) -> tuple[float | None, dict[str | None, float | None]]:
+    """The department breakdown of a snapshot KPI, served by the rollup and equal to the raw path's,
+    for the province and narrowed to each department scope; returns the province's answer."""
+    for narrowing in ((), *DEPARTMENT_SCOPES):
+        scoped_library = narrowed(library, narrowing)
+        for breakdown in (None, "department"):
+            served = compute(engine, scoped_library, kpi, period, "66", breakdown)
+            raw = compute(engine, scoped_library, kpi, period, "66", breakdown, use_rollups=False)
+            assert served.path == "rollup", (kpi, period, narrowing, breakdown)
+            assert raw.path == "raw"
+            assert served.value == raw.value, (kpi, period, narrowing, breakdown)
+            assert [(r.key, r.value) for r in served.rows] == [(r.key, r.value) for r in raw.rows]
+    result = compute(engine, library, kpi, period, "66", "department")
+    return result.value, {row.key: row.value for row in result.rows if row.value}
+
+
+def test_snapshot_kpis_by_department_are_served_by_the_rollup(dossiers: Engine, library: KpiLibrary) -> None:
+    """A department-scoped reader's overdue and due-soon tiles, now and at the end of a past month
+    (the history of open rows), come from the open-rows rollup (0017: department_code is one of its
+    dimensions) with the raw path's numbers; a correction moving a dossier to another department
+    moves it in the rollup and its history."""
+    _load(
+        dossiers, _dossier("d10", "66002", "online", at("2026-10-28"), at("2026-10-30", "17:00"), None, None)
+    )
+    rollups.catch_up(dossiers)
+    this_month = datetime.now(LOCAL_TZ).strftime("%Y-%m")
+    # at the end of October (1/11 00:00): d3 (SYT) and d10 (no department) overdue; d4 (SYT) due on
+    # Tuesday 3/11, within 3 working days. Now: d3, d4 and d10 overdue.
+    assert _by_department(dossiers, library, "dossiers_open_overdue", "2026-10") == (2, {"SYT": 1, None: 1})
+    assert _by_department(dossiers, library, "dossiers_due_soon", "2026-10") == (1, {"SYT": 1})
+    assert _by_department(dossiers, library, "dossiers_open_overdue", this_month) == (3, {"SYT": 2, None: 1})
+    # d3 was in fact handled by SNV: the change log moves it, old image out, new image in
+    _load(dossiers, _dossier("d3", "66001", "in_person", at("2026-10-05"), at("2026-10-09", "17:00"), None))
+    assert _by_department(dossiers, library, "dossiers_open_overdue", "2026-10") == (
+        2,
+        {"SNV": 1, None: 1},
+    )
+    assert _by_department(dossiers, library, "dossiers_open_overdue", this_month) == (
+        3,
+        {"SNV": 1, "SYT": 1, None: 1},
+    )
+    for kpi in SNAPSHOT_KPIS:
+        _by_department(dossiers, library, kpi, this_month)
+
+
+def test_a_full_rebuild_leaves_statistics_of_the_rows_it_wrote(dossiers: Engine) -> None:
+    """The planner's row estimates of the rebuilt rollups are of their new rows (a migration that
+    emptied them left estimates of empty tables: one month start read through the unique key)."""
+    rollups.catch_up(dossiers)
+    tables = ("dossier_open", "dossier_open_history", "dossier_received_day")
+    with dossiers.connect() as connection:
+        rows = [
+            (
+                connection.execute(
+                    text(f"SELECT reltuples::bigint FROM pg_class WHERE oid = 'kpi.{t}'::regclass")
+                ).scalar(),
+                connection.execute(text(f"SELECT count(*) FROM kpi.{t}")).scalar(),
+            )
+            for t in tables
+        ]
+    assert len(rows) == 3 and all(estimate == count > 0 for estimate, count in rows), rows

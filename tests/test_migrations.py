@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from ioc.database import make_engine, temporary_database
 from ioc.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -84,3 +84,64 @@ def test_open_dossier_list_indexes_upgrade_and_downgrade(empty_engine: Engine) -
     upgrade(empty_engine)
     assert current_revision(empty_engine) == head_revision()
     assert {name: _index_columns(empty_engine, "dossier", name) for name in head} == head
+
+
+def _unique_key(engine: Engine, table: str) -> list[str | None]:
+    indexes = inspect(engine).get_indexes(table, schema="kpi")
+    return next(i["column_names"] for i in indexes if i["name"] == f"uq_{table}_key")
+
+
+def test_open_rollups_by_department_upgrade_and_downgrade(empty_engine: Engine) -> None:
+    """0017 adds department_code to the dossier open-rows rollup and its history (and their unique
+    keys), empties them and makes a full rebuild due; the downgrade goes back the same way."""
+    upgrade(empty_engine, "0016")
+    built = (
+        "INSERT INTO kpi.rollup_state (dataset, refreshed_at, rows, pending_full) "
+        "VALUES ('dossier', now(), 1, false), ('incident', now(), 1, false)",
+        "INSERT INTO kpi.dossier_open (due_day, org_unit_code, channel, n) "
+        "VALUES ('2026-11-30', '66', 'online', 1)",
+    )
+    pending = text("SELECT dataset, pending_full FROM kpi.rollup_state ORDER BY dataset")
+    rows = text("SELECT count(*) FROM kpi.dossier_open")
+    with empty_engine.begin() as connection:
+        for statement in built:
+            connection.execute(text(statement))
+    upgrade(empty_engine, "0017")
+    assert _unique_key(empty_engine, "dossier_open") == [
+        "due_day",
+        "org_unit_code",
+        "department_code",
+        "channel",
+    ]
+    assert _unique_key(empty_engine, "dossier_open_history") == [
+        "moment_day",
+        "due_day",
+        "org_unit_code",
+        "department_code",
+        "channel",
+    ]
+    with empty_engine.begin() as connection:
+        assert connection.execute(pending).all() == [("dossier", True), ("incident", False)]
+        assert connection.execute(rows).scalar() == 0
+        connection.execute(text("UPDATE kpi.rollup_state SET pending_full = false"))
+        connection.execute(
+            text(
+                "INSERT INTO kpi.dossier_open (due_day, org_unit_code, department_code, channel, n) "
+                "VALUES ('2026-11-30', '66', 'SYT', 'online', 1), ('2026-11-30', '66', 'SNV', 'online', 2)"
+            )
+        )
+    command.downgrade(alembic_config(empty_engine), "0016")
+    assert _unique_key(empty_engine, "dossier_open") == ["due_day", "org_unit_code", "channel"]
+    assert _unique_key(empty_engine, "dossier_open_history") == [
+        "moment_day",
+        "due_day",
+        "org_unit_code",
+        "channel",
+    ]
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("dossier_open_history", schema="kpi")}
+    assert "department_code" not in columns
+    with empty_engine.begin() as connection:
+        assert connection.execute(pending).all() == [("dossier", True), ("incident", False)]
+        assert connection.execute(rows).scalar() == 0
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == head_revision()

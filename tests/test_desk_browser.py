@@ -88,6 +88,7 @@ def month() -> str:
 def _open(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(url)
     page.wait_for_selector("#desk-main")
+    page.wait_for_load_state("networkidle")  # the page's callbacks answered: a click now is not lost
 
 
 def _query(url: str) -> dict[str, str]:
@@ -106,10 +107,11 @@ def test_filters_survive_reload_and_back(page, base_url: str, month: str) -> Non
     _open(page, f"{base_url}/desk/services?period={month}")
     page.click("#desk-f-department")
     option = page.locator("[role=option]").nth(1)
+    expect(option).not_to_have_text("")
     name = option.inner_text()
     option.click()
     _wait_query(page, period=month)
-    page.wait_for_url(re.compile(r"dept="))
+    page.wait_for_url(re.compile(r"dept="), timeout=90_000)
     department = _query(page.url)["dept"]
     page.fill("#desk-f-from", "2026-09-01")
     page.fill("#desk-f-to", "2026-09-30")

@@ -66,6 +66,7 @@ from ioc.kpi.periods import current, previous_period  # noqa: E402
 from ioc.kpi.rollup import catch_up  # noqa: E402
 from ioc.migrate import upgrade  # noqa: E402
 from ioc.runner import run_source  # noqa: E402
+from tests.loopback import free_port  # noqa: E402
 
 FEED = "load_feed"
 ACCOUNT_PREFIX = "load."
@@ -205,14 +206,6 @@ def clean_up(engine: Engine, screens: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -13,8 +13,8 @@ from ioc.config import Settings
 from ioc.queries import EVERYTHING, ReadModel, Scope
 
 
-def _app_model() -> ReadModel:
-    model = current_app.config["IOC_READ_MODEL"]
+def _app_model(name: str = "IOC_READ_MODEL") -> ReadModel:
+    model = current_app.config[name]
     assert isinstance(model, ReadModel)
     return model
 
@@ -22,6 +22,11 @@ def _app_model() -> ReadModel:
 def read_model() -> ReadModel:
     """The app's read model bound to the current reader's scope (every question is scoped)."""
     return scoped(_app_model(), current_scope())
+
+
+def wall_read_model() -> ReadModel:
+    """The wall's read model (it follows every load; see `dashboard.app.read_models`), scoped."""
+    return scoped(_app_model("IOC_WALL_READ_MODEL"), current_scope())
 
 
 def current_settings() -> Settings:

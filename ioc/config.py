@@ -126,6 +126,14 @@ class WebConfig(_Strict):
         description="seconds a reader may get the previous data version's answer while the new one is "
         "computed in the background (0: always wait for the new answer)",
     )
+    desk_refresh: int = Field(
+        default=180,
+        ge=0,
+        le=3_600,
+        description="seconds between two refreshes of the desktop pages' numbers (the wall follows every "
+        "load); every reader's pages are rebuilt at most this often, so many departments' staff do "
+        "not make a server rebuild all their pages after each load (0: follow every load)",
+    )
 
 
 class CalendarConfig(_Strict):

@@ -71,13 +71,19 @@ def _engine_from_env(env: str, url: str, pool_size: int) -> Engine:
     return engine
 
 
+#: Every session: local time; no JIT (a dashboard's queries run tens of milliseconds, and compiling
+#: them cost 40 ms each at 10M dossiers); enough memory for a month's bitmap of dossiers to stay
+#: exact (with the default 4 MB a list of late dossiers rechecked 1.4 million rows: 650 → 90 ms).
+SESSION_OPTIONS = "-c timezone=Asia/Ho_Chi_Minh -c jit=off -c work_mem=32MB"
+
+
 def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
     return create_engine(
         normalise_url(url),
         pool_size=pool_size,
         pool_pre_ping=True,
         hide_parameters=True,  # statement parameters are data (possibly personal): never in errors or logs
-        connect_args={"application_name": "ioc", "options": "-c timezone=Asia/Ho_Chi_Minh"},
+        connect_args={"application_name": "ioc", "options": SESSION_OPTIONS},
         **kwargs,
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from ioc.briefings import archive
 from ioc.briefings.config import BriefingsConfig
 from ioc.config import ConfigError, Settings, load_settings
 from ioc.queries import ReadModel
+from tests.loopback import free_port
 from tests.test_briefing import model  # noqa: F401  (fixture)
 from tests.test_kpi_engine import at, dossiers, incidents, indicators, kdb, library  # noqa: F401
 from tests.test_queries import Clock
@@ -42,12 +42,6 @@ def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult
         isinstance(auth_data, LoginPassword) and auth_data.login == b"ioc" and auth_data.password == b"s3cret"
     )
     return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,12 +13,13 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, event, insert, text
 
 from ioc.kpi import KpiLibrary
 from ioc.kpi import rollup as rollups
 from ioc.kpi.engine import compute
-from ioc.kpi.periods import LOCAL_TZ
+from ioc.kpi.periods import LOCAL_TZ, parse_period
+from ioc.kpi.timeseries import compute_series
 from ioc.load import load_batch
 from ioc.models import Dossier
 from ioc.queries.narrow import Narrowing, narrowed
@@ -347,3 +348,46 @@ def test_a_full_rebuild_leaves_statistics_of_the_rows_it_wrote(dossiers: Engine)
             for t in tables
         ]
     assert len(rows) == 3 and all(estimate == count > 0 for estimate, count in rows), rows
+
+
+def test_a_departments_numbers_from_the_month_rollups_read_only_its_rows(
+    dossiers: Engine, library: KpiLibrary
+) -> None:
+    """Narrowed to a department, the rollup query filters its rows in WHERE (an index serves it)
+    and gives the raw path's numbers: also for a department without any dossier that quarter (a
+    count of nothing is 0; a sum, a ratio or an average over nothing is "no data"), and as a series."""
+    rollups.catch_up(dossiers)
+    kpis = ("dossiers_received", "dossiers_on_time_rate", "dossiers_avg_processing_days")
+    statements: list[str] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    for department, expected in (
+        ("SYT", (3, 100.0, None)),  # d3, d4, d6 received; d6 finished on time; its days: below
+        ("NOPE", (0, None, None)),
+    ):
+        scoped_library = narrowed(library, (("department", (department,)),))
+        event.listen(dossiers, "before_cursor_execute", capture)
+        try:
+            found = [compute(dossiers, scoped_library, kpi, "2026-Q4", "66") for kpi in kpis]
+        finally:
+            event.remove(dossiers, "before_cursor_execute", capture)
+        raw = [compute(dossiers, scoped_library, kpi, "2026-Q4", "66", use_rollups=False) for kpi in kpis]
+        assert [result.path for result in found] == ["rollup"] * 3
+        assert [result.value for result in found] == pytest.approx([result.value for result in raw])
+        assert found[0].value == expected[0] and found[1].value == (
+            None if expected[1] is None else pytest.approx(expected[1])
+        )
+        if department == "NOPE":
+            assert found[2].value is None
+        month_queries = [s for s in statements if "dossier_received_month" in s or "finished_month" in s]
+        assert month_queries
+        for statement in month_queries:  # in WHERE, not in each aggregate's FILTER
+            aggregates, where = statement.rsplit("\nWHERE", 1)
+            assert "department_code" in where and "department_code" not in aggregates, statement
+        statements.clear()
+        months = [parse_period(f"2026-{month:02d}") for month in (8, 9, 10, 11)]
+        assert compute_series(dossiers, scoped_library, "dossiers_received", months, "66") == pytest.approx(
+            [0.0, 0.0, float(expected[0]), 0.0]
+        )

@@ -228,6 +228,36 @@ def test_only_snapshot_kpis_are_recomputed_as_the_clock_moves(model: ReadModel, 
     assert counter.count > 1  # "overdue now" is measured again a minute later
 
 
+def test_a_refreshed_model_reads_the_data_version_once_per_tick(
+    dossiers: Engine,  # noqa: F811
+    library: KpiLibrary,  # noqa: F811
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The desktop's model (web.desk_refresh = 180 s): a load within a tick changes nothing it shows;
+    the next tick shows it, with every answer of that tick for the same version."""
+    desk = ReadModel(
+        dossiers, library, settings, clock=clock, version_ttl=180, clock_bucket=timedelta(seconds=180)
+    )
+    clock.now = datetime.fromtimestamp(180 * (NOW.timestamp() // 180) + 10, NOW.tzinfo)
+    record_run(desk.engine, "success")
+    before = desk.data_version()
+    received = desk.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"].value
+    with desk.engine.begin() as connection:
+        moved = {"t": at("2026-10-01", "08:00")}  # d5 came on 28/09: now it is October's ninth
+        connection.execute(text("UPDATE dossier SET received_at = :t WHERE code = 'd5'"), moved)
+    record_run(desk.engine, "success")
+    clock.now += timedelta(seconds=160)  # same tick: the version read at its start is kept
+    assert desk.data_version() == before
+    assert (
+        desk.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"].value == received
+    )
+    clock.now += timedelta(seconds=20)  # the next tick
+    assert desk.data_version() != before
+    after = desk.tiles(["dossiers_received"], area="66", period="2026-10")["dossiers_received"].value
+    assert (received, after) == (8, 9)
+
+
 def test_a_write_past_the_runner_changes_the_data_version(model: ReadModel) -> None:
     version = model.data_version()
     with model.engine.begin() as connection:

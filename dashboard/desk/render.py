@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -65,11 +64,11 @@ def page(
     province = current_settings().province.code
     choices = filter_options(rm, filters, province, filters.lang) if fields is not None else None
     question = ("desk-page", name, path, _items(query), _items(extra or {}), current_scope(), today)
-    minute = int(time.time() // 60)  # data ages and "overdue now" move with the clock
-    # built once per data version and minute for every reader with this scope and URL; with
-    # web.serve_stale_for, the previous one while the new one is built in the background
+    # built once per data version and clock tick (web.desk_refresh) for every reader with this
+    # scope and URL; with web.serve_stale_for, the previous one while the new one is built in the
+    # background. Data ages and "overdue now" move with the clock.
     body = rm.cache.get_or_compute(
-        question, (rm.data_version(), minute), lambda: build(rm, filters, province)
+        question, (rm.data_version(), rm.clock_tick()), lambda: build(rm, filters, province)
     )
     return frame(
         name,

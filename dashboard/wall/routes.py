@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from sqlalchemy import Engine
 
-from dashboard.data import read_model
+from dashboard.data import wall_read_model
 from dashboard.wall import content, control
 
 SW_FILE = Path(__file__).resolve().parent / "sw.js"
@@ -40,7 +40,7 @@ def service_worker() -> Response:
 
 @blueprint.get("/wall/data/<screen_id>")
 def screen_data(screen_id: str) -> Response:
-    model = read_model()
+    model = wall_read_model()
     settings = model.settings
     wall = settings.wall
     if wall.screen(screen_id) is None:
@@ -56,7 +56,7 @@ def screen_data(screen_id: str) -> Response:
         scale=content.scale_for(request.args.get("w", type=int)),
         base_dir=settings.source_file.resolve().parent if settings.source_file else None,
     )
-    minute = int(now.timestamp() // 60)  # data ages and "overdue now" move with the clock
+    minute = model.clock_tick()  # data ages and "overdue now" move with the clock
     # the previous minute's or version's screen while this one is computed (web.serve_stale_for)
     writer = current_app.config["IOC_DATABASE"].engine
     views, tiles_json = model.cache.get_or_compute(

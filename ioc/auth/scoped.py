@@ -66,9 +66,6 @@ class ScopedReadModel(ReadModel):
     def rows(self, *args: Any, **kwargs: Any) -> RowPage:
         return super().rows(*args, **{**kwargs, "scope": self.scope})
 
-    def row_count(self, *args: Any, **kwargs: Any) -> int | None:
-        return super().row_count(*args, **{**kwargs, "scope": self.scope})
-
     def lineage(self, kpi_id: str, *args: Any, **kwargs: Any) -> Lineage:
         self._check_scope(self.scope, kwargs["area"])
         return super().lineage(kpi_id, *args, **kwargs)

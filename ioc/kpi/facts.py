@@ -19,7 +19,7 @@ from ioc.kpi.datasets import DATASETS, Breakdown, Dataset, Frame
 from ioc.kpi.periods import Period
 from ioc.kpi.plan import History, plan
 from ioc.kpi.rollup import OpenRollup, Rollup
-from ioc.kpi.spec import FactKpi, MeasureSpec, PercentileKpi, RatioKpi
+from ioc.kpi.spec import FactKpi, Filter, MeasureSpec, PercentileKpi, RatioKpi
 
 
 def _filtered(aggregate: Any, conditions: list[ColumnElement]) -> Any:
@@ -51,13 +51,26 @@ def _rollup_select(
     key = table.c[spec.column] if spec else None
     source, key, conditions = scoped(ctx, table, table.c.org_unit_code, spec, key)
     conditions += [table.c.period_start >= period.start, table.c.period_start < period.end]
-    values = [rollup_aggregate(table, part) for part in parts]
+    # a breakdown keeps every group, also those the parts' filters leave empty (a commune with no
+    # dossier of the department shows 0): its filters stay on each aggregate
+    shared = shared_filters(parts) if spec is None else ()
+    conditions += [condition(table.c[item.field], item) for item in shared]
+    values = [rollup_aggregate(table, part, shared) for part in parts]
     return _select(source, key, values, conditions)
 
 
-def rollup_aggregate(table: Table, part: MeasureSpec) -> ColumnElement:
-    """A part's count or strict sum over the rows of a rollup table (its filters on dimensions)."""
-    own = [condition(table.c[item.field], item) for item in part.filters]
+def shared_filters(parts: list[MeasureSpec]) -> tuple[Filter, ...]:
+    """The filters every part has (a staff member's department, say): they can narrow the rows read
+    (WHERE, where an index on the dimension serves them) instead of each aggregate (FILTER). Same
+    numbers: an aggregate over no row is what it is over rows its filter rejects."""
+    first, *others = parts
+    return tuple(item for item in first.filters if all(item in part.filters for part in others))
+
+
+def rollup_aggregate(table: Table, part: MeasureSpec, shared: tuple[Filter, ...] = ()) -> ColumnElement:
+    """A part's count or strict sum over the rows of a rollup table (its filters on dimensions; the
+    `shared` ones are already in the query's WHERE)."""
+    own = [condition(table.c[item.field], item) for item in part.filters if item not in shared]
     if part.agg == "count":
         return func.coalesce(_filtered(func.sum(table.c.n), own), 0)
     return _strict_sum(table.c[f"sum_{part.measure}"], own)

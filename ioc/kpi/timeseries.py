@@ -34,12 +34,12 @@ from sqlalchemy import Connection, Date, Engine, Select, cast, func, select
 from ioc.kpi import expressions
 from ioc.kpi.areas import in_area
 from ioc.kpi.asof import beyond_data
-from ioc.kpi.conditions import filter_conditions, window_conditions
+from ioc.kpi.conditions import condition, filter_conditions, window_conditions
 from ioc.kpi.context import Computed, Context, number
 from ioc.kpi.datasets import DATASETS
 from ioc.kpi.derived import evaluate
 from ioc.kpi.engine import connected, open_context
-from ioc.kpi.facts import _fact_parts, ratio, raw_aggregate, rollup_aggregate
+from ioc.kpi.facts import _fact_parts, ratio, raw_aggregate, rollup_aggregate, shared_filters
 from ioc.kpi.indicator_series import latest_values
 from ioc.kpi.periods import Period, compare_period
 from ioc.kpi.plan import plan
@@ -80,11 +80,13 @@ def _grouped_parts(
     if isinstance(chosen, Rollup):
         table = chosen.table
         bucket = cast(func.date_trunc(grain, table.c.period_start), Date)
-        values = [rollup_aggregate(table, part) for part in parts]
+        shared = shared_filters(parts)  # a bucket no row reaches reads as one its filters rejected
+        values = [rollup_aggregate(table, part, shared) for part in parts]
         conditions = [
             table.c.period_start >= window.start,
             table.c.period_start < window.end,
             *in_area(ctx, table.c.org_unit_code),
+            *(condition(table.c[item.field], item) for item in shared),
         ]
         source: Any = table
     else:

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.data import current_settings, read_model
+from dashboard.data import current_settings, wall_read_model
 from dashboard.wall import control_view, operator
 
 dash.register_page(__name__, path="/wall/control", order=100, title="IOC · Điều khiển bức tường")
@@ -27,7 +27,7 @@ def _form() -> dbc.Card:
         for screen in room.screens
     ]
     scenes = sorted({(scene.id, scene.name) for room in wall.rooms.values() for scene in room.scenes})
-    departments = read_model().departments()
+    departments = wall_read_model().departments()
     return dbc.Card(
         dbc.CardBody(
             [
@@ -127,7 +127,7 @@ def show(_tick: int | None, _changed: int) -> tuple[object, object, object]:
     prevent_initial_call=True,
 )
 def apply(_n, screens, action, scene, department, text, minutes, changed):  # type: ignore[no-untyped-def]
-    names = {d.code: d.name for d in read_model().departments()}
+    names = {d.code: d.name for d in wall_read_model().departments()}
     message = operator.apply(
         screens or [],
         action,

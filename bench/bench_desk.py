@@ -1,9 +1,11 @@
 """Desktop pages at 10 million dossiers: server time of each page's callbacks, a list page deep in the
 results (page 500) against page 1, the open lists (overdue, due soon: page 1 and a deep page, for the
-province, a department and a commune) and the peak memory of a 1,000,000-row export.
+province, a department and a commune), the peak memory of a 1,000,000-row export, and a whole list
+as CSV by PostgreSQL's COPY against the Python writer it replaced (rows/s, CPU time of the process).
 
     python bench/bench_desk.py [--database ioc_bench_10m] [--runs 7] [--export-rows 1000000]
     python bench/bench_desk.py --only-lists [--list-runs 21] [--deep-page 100]
+    python bench/bench_desk.py --only-exports [--csv-period 2026-10]
 
 Uses the shared benchmark database (built by bench/dataset.py; migrated here if it is behind). Each
 page is drawn as Dash draws it: the page's `layout(**query)` (what the page-container callback runs)
@@ -38,12 +40,13 @@ from flask import g  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from dashboard.desk import ids, numbers, services  # noqa: E402
 from dashboard.desk.export_route import file_columns  # noqa: E402
-from dashboard.exports import csv_stream, iter_rows, xlsx_stream  # noqa: E402
+from dashboard.exports import csv_file, iter_rows, xlsx_stream  # noqa: E402
 from dashboard.url import Filters, ListState  # noqa: E402
 from ioc.config import load_settings  # noqa: E402
 from ioc.database import Database, make_engine  # noqa: E402
 from ioc.migrate import upgrade  # noqa: E402
 from ioc.queries import EVERYTHING  # noqa: E402
+from tests.csv_reference import python_csv  # noqa: E402  (the Python writer the COPY path replaced)
 
 PAGES = {
     "overview": ("/", {}),
@@ -178,6 +181,10 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--export-period", default="2026-04-01..2026-08-31")
+    parser.add_argument(
+        "--csv-period", default=None, help="the whole list compared as CSV both ways (default: last month)"
+    )
+    parser.add_argument("--only-exports", action="store_true", help="only the exports")
     parser.add_argument("--skip-pages", action="store_true", help="only lists, paging and exports")
     parser.add_argument("--only-lists", action="store_true", help="only the open lists (overdue, due soon)")
     parser.add_argument("--list-runs", type=int, default=21, help="timed runs of each open list page")
@@ -197,12 +204,16 @@ def main() -> None:
     layouts = {page["path_template"] or page["path"]: page["layout"] for page in dash.page_registry.values()}
     rm = app.server.config["IOC_READ_MODEL"]
     args.period = args.period or rm.current_period("month").label
+    args.csv_period = args.csv_period or previous_month(args.period)
     print(f"# desk bench on {args.database}, period {args.period}, {args.runs} warm runs; {load()}")
 
     with app.server.test_request_context():
         g.ioc_scope = EVERYTHING  # measured as a leader reads (logins are on by default)
         if args.only_lists:
             open_lists(rm, engine, args.period, args.list_runs, args.deep_page)
+            return
+        if args.only_exports:
+            exports(rm, args)
             return
         baseline = median_ms(rm.data_version, args.runs)
         print(f"baseline: ReadModel.data_version() round trip  median {baseline:8.1f} ms   ({load()})")
@@ -255,26 +266,65 @@ def main() -> None:
         )
         print(f"list page 500 drawn (layout) median {page_500:.1f} ms   ({load()})")
 
-        filters = Filters(period=args.export_period)
-        listing = ListState(kpi="dossiers_received")
-        rows_query = numbers.rows_query(filters, listing, "66")
-        columns = file_columns("dossier", "vi")
-        header = [("Kỳ báo cáo", args.export_period)]
-        for label, stream, count in (
-            ("CSV 10,000 rows", csv_stream, 10_000),
-            (f"CSV {args.export_rows:,} rows", csv_stream, args.export_rows),
-            ("XLSX 10,000 rows", xlsx_stream, 10_000),
-            (f"XLSX {args.xlsx_rows:,} rows", xlsx_stream, args.xlsx_rows),
-        ):
-            rows = itertools.islice(iter_rows(rm, "dossiers_received", **rows_query), count)
-            started = time.perf_counter()
-            with PeakRss() as memory:
-                size = sum(len(chunk) for chunk in stream(header, columns, rows))
-            seconds = time.perf_counter() - started
-            print(
-                f"export {label:22} {size / 2**20:8.1f} MB in {seconds:6.1f} s, "
-                f"peak RSS +{memory.grew_mb:6.1f} MB   ({load()})"
-            )
+        exports(rm, args)
+
+
+def exports(rm: Any, args: argparse.Namespace) -> None:
+    """Peak memory of large exports (CSV by the Python writer and by COPY, XLSX), then one whole list
+    as CSV both ways: wall time, rows/s and this process's CPU time (all threads: the GIL's share)."""
+    filters = Filters(period=args.export_period)
+    listing = ListState(kpi="dossiers_received")
+    rows_query = numbers.rows_query(filters, listing, "66")
+    columns = file_columns("dossier", "vi")
+    keys = [column.key for column in columns]
+    header = [("Kỳ báo cáo", args.export_period)]
+    for label, stream, count in (
+        ("CSV (Python) 10,000 rows", python_csv, 10_000),
+        (f"CSV (Python) {args.export_rows:,} rows", python_csv, args.export_rows),
+        ("XLSX 10,000 rows", xlsx_stream, 10_000),
+        (f"XLSX {args.xlsx_rows:,} rows", xlsx_stream, args.xlsx_rows),
+    ):
+        rows = itertools.islice(iter_rows(rm, "dossiers_received", **rows_query), count)
+        started = time.perf_counter()
+        with PeakRss() as memory:
+            size = sum(len(chunk) for chunk in stream(header, columns, rows))
+        seconds = time.perf_counter() - started
+        print(
+            f"export {label:28} {size / 2**20:8.1f} MB in {seconds:6.1f} s, "
+            f"peak RSS +{memory.grew_mb:6.1f} MB   ({load()})"
+        )
+    started = time.perf_counter()
+    with PeakRss() as memory:
+        copied = rm.rows_csv("dossiers_received", columns=keys, **rows_query)
+        size = sum(len(chunk) for chunk in csv_file(header, columns, copied))
+    seconds = time.perf_counter() - started
+    print(
+        f"export {'CSV (COPY) whole list':28} {size / 2**20:8.1f} MB in {seconds:6.1f} s, "
+        f"peak RSS +{memory.grew_mb:6.1f} MB, {copied.rows:,} rows   ({load()})"
+    )
+
+    query = numbers.rows_query(Filters(period=args.csv_period), listing, "66")
+    ways = {
+        "Python writer": lambda: python_csv(header, columns, iter_rows(rm, "dossiers_received", **query)),
+        "COPY": lambda: csv_file(header, columns, rm.rows_csv("dossiers_received", columns=keys, **query)),
+    }
+    figures: dict[str, tuple[float, float, bytes]] = {}
+    for way, produce in ways.items():
+        wall, cpu = time.perf_counter(), time.process_time()
+        data = b"".join(produce())
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rows = data.count(b"\r\n") - len(header) - 2
+        figures[way] = (wall, cpu, data)
+        print(
+            f"CSV of {args.csv_period} by {way:13} {rows:9,} rows in {wall:6.2f} s "
+            f"= {rows / wall:9,.0f} rows/s, CPU of this process {cpu:6.2f} s ({cpu / wall:4.0%} of a core)"
+            f"   ({load()})"
+        )
+    (old_wall, old_cpu, old), (new_wall, new_cpu, new) = figures.values()
+    print(
+        f"CSV of {args.csv_period}: COPY {old_wall / new_wall:.1f}× faster, "
+        f"{old_cpu / max(new_cpu, 1e-6):.1f}× less CPU here; the same bytes: {old == new}   ({load()})"
+    )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Exports of any list: CSV (UTF-8 with BOM, so Excel shows Vietnamese) and XLSX, streamed.
 
-The rows come from the read model's keyset pages (`ReadModel.rows`), one page at a time, so a
-1,000,000-row export holds one page in memory: CSV is sent as it is produced; XLSX is written by
-xlsxwriter in constant-memory mode to a temporary file, then sent in chunks. The filters are written
-in the file's header lines, above the table.
+CSV rows are written by PostgreSQL (`ReadModel.rows_csv`: a COPY, sent as it is produced, in bounded
+memory), so a leader's 280,000-row month costs the database, not the web process's one core; only
+the head (BOM, filter lines, titles) is written here. XLSX rows come from the read model's keyset pages
+(`ReadModel.rows`), one page at a time, written by xlsxwriter in constant-memory mode to a temporary
+file, then sent in chunks. The filters are written in the file's header lines, above the table.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import xlsxwriter
 from ioc.formatting import LOCAL_TZ
 
 PAGE_SIZE = 5_000
-CHUNK_ROWS = 2_000
 CSV_BOM = "\ufeff"
 
 
@@ -51,19 +51,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_text(value: Any) -> str:
-    value = _plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-def csv_stream(
-    header: Sequence[tuple[str, str]], columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]
-) -> Iterator[bytes]:
-    """BOM, the filter lines (`name,value`), a blank line, the table; yielded every CHUNK_ROWS rows."""
+def csv_head(header: Sequence[tuple[str, str]], columns: Sequence[Column]) -> bytes:
+    """What comes before the rows: BOM, the filter lines (`name,value`), a blank line, the titles."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(CSV_BOM)
@@ -71,13 +60,15 @@ def csv_stream(
         writer.writerow([name, value])
     writer.writerow([])
     writer.writerow([column.title for column in columns])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([_csv_text(row.get(column.key)) for column in columns])
-        if count % CHUNK_ROWS == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_file(
+    header: Sequence[tuple[str, str]], columns: Sequence[Column], rows: Iterable[bytes]
+) -> Iterator[bytes]:
+    """The file: its head, then the rows as PostgreSQL wrote them (`ReadModel.rows_csv`), chunk by chunk."""
+    yield csv_head(header, columns)
+    yield from rows
 
 
 def write_xlsx(

@@ -45,3 +45,19 @@ def test_a_lists_row_count_is_the_readers_and_is_cached_per_scope(
     assert staff.row_count("dossiers_received", area="66", period="2026-10") == own  # nor the other way
     with pytest.raises(PermissionError):
         staff.row_count("dossiers_received", area="66", period="2026-10", filters={"department": "SNV"})
+
+
+def test_a_csv_export_holds_the_readers_departments_only(dossiers: Engine, settings: Settings) -> None:  # noqa: F811
+    """The scoped view passes the reader's scope to `rows_csv` as to `rows`, whatever its caller asks."""
+    base = ReadModel(dossiers, load_library(settings.kpi_dir), settings)
+    staff = ScopedReadModel(base, Scope(departments=frozenset({"SYT"})))
+    with dossiers.connect() as connection:
+        own = connection.execute(OCTOBER_SQL, {"d": "SYT"}).scalar_one()
+    question = {"columns": ["code", "department_code"], "area": "66", "period": "2026-10"}
+    copied = staff.rows_csv("dossiers_received", **question, scope=Scope())  # a wider scope is ignored
+    lines = b"".join(copied).decode().split("\r\n")[:-1]
+    assert copied.rows == own == len(lines) and all(line.endswith(",SYT") for line in lines)
+    assert base.rows_csv("dossiers_received", **question).rows == 0  # counted as it is read
+    assert len(b"".join(base.rows_csv("dossiers_received", **question)).split(b"\r\n")) > own + 1
+    with pytest.raises(PermissionError):
+        staff.rows_csv("dossiers_received", **question, filters={"department": "SNV"})

@@ -3,6 +3,7 @@ take the same query string as the list page and stream the whole list with its f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from dashboard.desk.listing import DEFAULT_KPI, filter_names
 from dashboard.desk.period_text import describe
 from dashboard.desk.tables import COLUMNS
 from dashboard.desk.texts import t
-from dashboard.exports import Column, csv_stream, iter_rows, xlsx_stream
+from dashboard.exports import Column, csv_file, iter_rows, xlsx_stream
 from dashboard.security.audit_log import counted
 from dashboard.url import Filters, ListState, parse_filters, parse_list
 from ioc.formatting import LOCAL_TZ, format_datetime
@@ -81,18 +82,21 @@ def export(fmt: str) -> Response:
         abort(404)
     province = current_settings().province.code
     query = numbers.rows_query(filters, listing, province)
-    rows = counted(  # audit: who exported which list with which filters, and how many rows
-        iter_rows(rm, listing.kpi, **query),
-        "export",
-        {
-            "format": fmt,
-            "kpi": listing.kpi,
-            **{k: v for k, v in query.items() if k != "filters"},
-            **query["filters"],
-        },
-    )
-    header = file_header(rm, kpi, filters, listing, province)
-    stream = (csv_stream if fmt == "csv" else xlsx_stream)(header, file_columns(dataset, filters.lang), rows)
+    columns = file_columns(dataset, filters.lang)
+    detail = {  # audit: who exported which list with which filters, and how many rows
+        "format": fmt,
+        "kpi": listing.kpi,
+        **{k: v for k, v in query.items() if k != "filters"},
+        **query["filters"],
+    }
+    stream: Iterator[bytes]
+    if fmt == "csv":  # the rows written by PostgreSQL, which also counts them
+        copied = rm.rows_csv(listing.kpi, columns=[column.key for column in columns], **query)
+        chunks = counted(copied, "export", detail, count=lambda _chunks: copied.rows)
+        stream = csv_file(file_header(rm, kpi, filters, listing, province), columns, chunks)
+    else:
+        rows = counted(iter_rows(rm, listing.kpi, **query), "export", detail)
+        stream = xlsx_stream(file_header(rm, kpi, filters, listing, province), columns, rows)
     name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")
     return Response(
         stream_with_context(stream),

@@ -15,6 +15,7 @@ from typing import Any
 
 from ioc.kpi.periods import Period
 from ioc.kpi.result import KpiResult
+from ioc.queries.copy_stream import CopyStream
 from ioc.queries.model import ReadModel
 from ioc.queries.narrow import Narrowing
 from ioc.queries.types import BreakdownResult, Lineage, RowPage, Scope, Series, Tile
@@ -65,6 +66,9 @@ class ScopedReadModel(ReadModel):
 
     def rows(self, *args: Any, **kwargs: Any) -> RowPage:
         return super().rows(*args, **{**kwargs, "scope": self.scope})
+
+    def rows_csv(self, *args: Any, **kwargs: Any) -> CopyStream:
+        return super().rows_csv(*args, **{**kwargs, "scope": self.scope})
 
     def lineage(self, kpi_id: str, *args: Any, **kwargs: Any) -> Lineage:
         self._check_scope(self.scope, kwargs["area"])

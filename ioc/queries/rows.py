@@ -3,23 +3,26 @@
 The rows are exactly those the KPI engine counts (:func:`ioc.kpi.selection.selection`), optionally
 narrowed by equality filters on the dataset's own columns and by the reader's scope. Paging is by
 keyset — `(sort value, source, key) > (last seen)` — so page 500 costs what page 1 costs; only
-non-personal columns ever leave the database.
+non-personal columns ever leave the database. :func:`list_query` builds a list's one ordered select:
+a page of it (:func:`page`), or the whole list, which a CSV export has PostgreSQL write
+(:mod:`ioc.queries.csv_copy`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, FromClause, func, literal, select, tuple_, union_all
+from sqlalchemy import Connection, FromClause, Select, func, literal, select, tuple_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from ioc.kpi.engine import KpiQueryError
 from ioc.kpi.periods import Period
-from ioc.kpi.selection import selection
+from ioc.kpi.selection import Selection, selection
 from ioc.kpi.spec import KpiLibrary
 from ioc.models import Department, OrgUnit, Procedure
 from ioc.queries.types import RowPage
@@ -110,7 +113,26 @@ def _keyset(
     return [(after,), (column.is_(None),)] if nullable and not descending else [(after,)]
 
 
-def page(
+@dataclass(frozen=True)
+class ListQuery:
+    """A list's rows with their labels, in `(sort value, source, key)` order: `statement` selects the
+    dataset's list columns, the label columns (`procedure_name`, …) and `source`."""
+
+    dataset: str
+    sort: str
+    statement: Select[Any]
+    selected: Selection
+    scoped: tuple[ColumnElement[bool], ...]
+    labels: tuple[str, ...]
+    limit: int | None = None  # a page's size (the statement reads one row more)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """What a row shows (`source` aside: a cursor's part, not a column)."""
+        return (*LIST_COLUMNS[self.dataset], *self.labels)
+
+
+def list_query(
     connection: Connection,
     library: KpiLibrary,
     kpi_id: str,
@@ -118,18 +140,18 @@ def page(
     area: str,
     *,
     part: str,
-    after: str | None,
-    limit: int,
     sort: str | None,
     descending: bool,
     now: datetime,
     zone: ZoneInfo,
-    with_total: bool = False,
     area_codes: frozenset[str] | None = None,
-) -> RowPage:
-    """One page of the rows `library`'s KPI counts (narrowed KPIs carry their extra filters);
-    `area_codes`: the reader's area scope, when restricted."""
-    if not 1 <= limit <= MAX_PAGE:
+    after: str | None = None,
+    limit: int | None = None,
+) -> ListQuery:
+    """The rows `library`'s KPI counts (narrowed KPIs carry their extra filters) as one ordered select:
+    with `limit`, the `limit + 1` rows after the cursor `after` (a page and whether more follow);
+    without, every row (an export's COPY). `area_codes`: the reader's area scope, when restricted."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
         raise RowQueryError(f"limit must be between 1 and {MAX_PAGE}")
     chosen = selection(connection, library, kpi_id, period, area, part=part, now=now, zone=zone)  # type: ignore[arg-type]
     name = chosen.dataset.name
@@ -139,24 +161,15 @@ def page(
     sort = sort or DEFAULT_SORT[name]
     if sort not in LIST_COLUMNS[name]:
         raise RowQueryError(f"cannot sort by {sort!r} (choose one of {', '.join(LIST_COLUMNS[name])})")
-    scoped = [] if area_codes is None else [table.c.org_unit_code.in_(sorted(area_codes))]
+    scoped = () if area_codes is None else (table.c.org_unit_code.in_(sorted(area_codes)),)
 
     sort_column = table.c[sort]
     key = table.c[KEY_COLUMN[name]]
     source = table.c.source
-
-    total = None
-    if with_total:  # one count per branch: each can use its index, the OR of them could not
-        counts = [
-            select(func.count())
-            .select_from(chosen.from_clause)
-            .where(*branch.conditions, *scoped)
-            .scalar_subquery()
-            for branch in chosen.branches
-        ]
-        total = sum(int(count) for count in connection.execute(select(*counts)).one())
-
     cursor = decode_cursor(after) if after is not None else None
+    # Paged, each branch is cut in keyset parts an index serves in order, each part read up to the
+    # page's end; whole, a branch is read at once and sorted with the others once.
+    paged = limit is not None or cursor is not None
     # A branch found by a range of another column (a period's window on its time anchor; closed
     # after a past moment: finished_at > moment) is read by that range and sorted: ordered by an
     # expression, so the planner does not walk an index in the list's order hoping to meet its
@@ -168,15 +181,15 @@ def page(
     for branch in chosen.branches:
         walk = branch.found_by in (None, sort) or (sort, branch.found_by) in WALKED_WITH
         order_key = sort_column if walk else fenced
-        for extra in _keyset(sort_column, source, key, cursor, descending):
-            parts.append(
+        for extra in _keyset(sort_column, source, key, cursor, descending) if paged else [()]:
+            read = (
                 select(*(table.c[c] for c in LIST_COLUMNS[name]), source)
                 .select_from(chosen.from_clause)
                 .where(*branch.conditions, *scoped, *extra)
-                .order_by(*_ordered((order_key, source, key), descending))
-                .limit(limit + 1)
-                .subquery()
             )
+            if limit is not None:
+                read = read.order_by(*_ordered((order_key, source, key), descending)).limit(limit + 1)
+            parts.append(read.subquery())
     rows_ = union_all(*(select(part) for part in parts)).subquery("listed") if len(parts) > 1 else parts[0]
     joined: FromClause = rows_
     label_columns = []
@@ -189,16 +202,46 @@ def page(
         select(*(rows_.c[c] for c in LIST_COLUMNS[name]), *label_columns, rows_.c.source)
         .select_from(joined)
         .order_by(*_ordered((rows_.c[sort], rows_.c.source, rows_.c[KEY_COLUMN[name]]), descending))
-        .limit(limit + 1)
     )
-    fetched = [dict(row._mapping) for row in connection.execute(query)]
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return ListQuery(name, sort, query, chosen, scoped, tuple(column.name for column in label_columns), limit)
+
+
+def _total(connection: Connection, listed: ListQuery) -> int:
+    """How many rows the list has: one count per branch (each can use its index, the OR of them
+    could not)."""
+    chosen = listed.selected
+    counts = [
+        select(func.count())
+        .select_from(chosen.from_clause)
+        .where(*branch.conditions, *listed.scoped)
+        .scalar_subquery()
+        for branch in chosen.branches
+    ]
+    return sum(int(count) for count in connection.execute(select(*counts)).one())
+
+
+def page(connection: Connection, listed: ListQuery, *, with_total: bool = False) -> RowPage:
+    """One page of a list: `listed` built with a limit (and the cursor of the page before)."""
+    limit = listed.limit
+    if limit is None:
+        raise RowQueryError("a page needs a limit")
+    total = _total(connection, listed) if with_total else None
+    fetched = [dict(row._mapping) for row in connection.execute(listed.statement)]
     more = len(fetched) > limit
     fetched = fetched[:limit]
     next_after = None
+    key = KEY_COLUMN[listed.dataset]
     if more and fetched:
         last = fetched[-1]
-        next_after = encode_cursor([last[sort], last["source"], last[KEY_COLUMN[name]]])
+        next_after = encode_cursor([last[listed.sort], last["source"], last[key]])
     for row in fetched:
         del row["source"]
-    columns = (*LIST_COLUMNS[name], *(c.name for c in label_columns))
-    return RowPage(dataset=name, columns=columns, rows=tuple(fetched), next_after=next_after, total=total)
+    return RowPage(
+        dataset=listed.dataset,
+        columns=listed.columns,
+        rows=tuple(fetched),
+        next_after=next_after,
+        total=total,
+    )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import itertools
 import json
 import os
@@ -568,7 +569,23 @@ def run(
     hits = read_access_log(access)
     steady_from = started + timedelta(seconds=ramp + args.warmup * 60)
     print(f"test ran {started:%H:%M:%S}–{ended:%H:%M:%S} UTC; steady from {steady_from:%H:%M:%S}")
-    return report(hits, steady_from, settings.wall.late_after, screens, runs, sampler.text())
+    served = report(hits, steady_from, settings.wall.late_after, screens, runs, sampler.text())
+    return client_errors(folder) and served
+
+
+def client_errors(folder: Path) -> bool:
+    """What went wrong on locust's side (a failure, an exception in a user's task): none may."""
+    problems = 0
+    for name in ("locust_failures.csv", "locust_exceptions.csv"):
+        path = folder / name
+        rows = list(csv.DictReader(path.open(encoding="utf-8"))) if path.exists() else []
+        for row in rows:
+            count = int(row.get("Occurrences") or row.get("Count") or 0)
+            problems += count
+            message = row.get("Error") or row.get("Message") or ""
+            print(f"  client {name.split('_')[1].removesuffix('.csv')}: {count} × {message[:160]}")
+    print(f"\n== Locust: {problems} client failures and exceptions")
+    return problems == 0
 
 
 if __name__ == "__main__":

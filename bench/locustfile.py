@@ -78,8 +78,13 @@ class Staff(HttpUser):
     @task(1)
     def export(self) -> None:
         kpi = self.rng.choice(("dossiers_received", "dossiers_finished_late", "dossiers_open_overdue"))
+        # read to the end, as a browser saving the file does (locust needs catch_response for a
+        # with-block: without it, it raised, and the unread response held a server thread for good)
         with self.client.get(
-            f"/desk/export.csv?kpi={kpi}&period={PLAN['month']}", name="export csv", stream=True
+            f"/desk/export.csv?kpi={kpi}&period={PLAN['month']}",
+            name="export csv",
+            stream=True,
+            catch_response=True,
         ) as reply:
             for _ in reply.iter_content(65536):
                 pass

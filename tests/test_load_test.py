@@ -31,3 +31,4 @@ def test_the_load_test_runs_end_to_end_on_a_small_province(admin_url: str) -> No
     assert all(int(n) > 0 and int(errors) == 0 for _, n, errors in rows), report
     assert "13 screens" in report and "screens missing a heartbeat: none" in report, report
     assert re.search(r"UTC success .* \+\d+ new", report), report  # the worker loaded a batch on time
+    assert "== Locust: 0 client failures and exceptions" in report, report

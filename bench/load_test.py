@@ -109,9 +109,14 @@ def wall_of_36(screens: int) -> dict[str, Any]:
 
 
 def write_config(
-    folder: Path, scale: float, screens: int, feed_url: str, departments: dict[str, str]
+    folder: Path,
+    scale: float,
+    screens: int,
+    feed_url: str,
+    departments: dict[str, str],
+    web: dict[str, Any] | None = None,
 ) -> Path:
-    config = {
+    config: dict[str, Any] = {
         "province": {"code": "66"},
         "kpi_dir": str(REPO_ROOT / "kpi_definitions"),
         "drop_dir": str(folder / "drop"),
@@ -134,6 +139,8 @@ def write_config(
         "wall": wall_of_36(screens),
         "auth": {"enabled": True},
     }
+    if web:
+        config["web"] = web
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -402,7 +409,7 @@ def main() -> int:
     )
     parser.add_argument("--dataset", choices=("demo", "10m"), default="demo")
     parser.add_argument("--scale", type=float, default=1.0, help="demo province scale (demo dataset)")
-    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--minutes", type=float, default=6)
     parser.add_argument("--staff", type=int, default=200)
     parser.add_argument("--screens", type=int, default=36)
     parser.add_argument("--think", type=float, nargs=2, default=(10.0, 30.0), metavar=("MIN", "MAX"))
@@ -410,8 +417,14 @@ def main() -> int:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=2,
+        default=3,
         help="minutes after the ramp-up left out of the figures (caches fill)",
+    )
+    parser.add_argument(
+        "--desk-refresh",
+        type=int,
+        default=None,
+        help="web.desk_refresh in seconds (default: the shipped default; 0: the desktop follows every load)",
     )
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (each has its own cache)")
     parser.add_argument("--threads", type=int, default=16)
@@ -434,8 +447,9 @@ def main() -> int:
         procedures, department_area = reference(engine)
         feed = DossierFeed(procedures)
         with serve(feed) as feed_server:
+            web = {} if args.desk_refresh is None else {"desk_refresh": args.desk_refresh}
             config = write_config(
-                folder, args.scale, args.screens, feed_server.url("/dossiers"), department_area
+                folder, args.scale, args.screens, feed_server.url("/dossiers"), department_area, web
             )
             settings = load_settings(config)
             screens = [s.id for room in settings.wall.rooms.values() for s in room.screens]

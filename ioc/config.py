@@ -127,12 +127,12 @@ class WebConfig(_Strict):
         "computed in the background (0: always wait for the new answer)",
     )
     desk_refresh: int = Field(
-        default=180,
+        default=0,
         ge=0,
         le=3_600,
-        description="seconds between two refreshes of the desktop pages' numbers (the wall follows every "
-        "load); every reader's pages are rebuilt at most this often, so many departments' staff do "
-        "not make a server rebuild all their pages after each load (0: follow every load)",
+        description="seconds between two refreshes of the desktop pages' numbers (0: they follow every "
+        "load, as the wall does); with N, every reader's pages are rebuilt at most every N seconds, "
+        "for a server whose many departments' staff it cannot serve fresh after each load",
     )
 
 

@@ -480,7 +480,9 @@ def test_snapshot_rollup_now_matches_the_fact_table(kdb: Engine, library: KpiLib
         assert [(r.key, r.value) for r in quick.rows] == [(r.key, r.value) for r in slow.rows]
     assert raw[3].value >= 1  # n_late
     assert fast[0].previous == raw[0].previous and fast[0].previous >= 1
-    before_refresh = compute(kdb, library, "dossiers_due_soon", period, "66", as_of=now - timedelta(hours=1))
+    # a moment before the refresh (an hour before fell in last month during a month's first hour)
+    earlier = now - timedelta(seconds=1)
+    before_refresh = compute(kdb, library, "dossiers_due_soon", period, "66", as_of=earlier)
     assert before_refresh.path == "raw"
 
 

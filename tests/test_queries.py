@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, event, text
 
+from dashboard.app import read_models
 from ioc import runs
 from ioc.config import Settings
+from ioc.database import Database
 from ioc.kpi import KpiLibrary
 from ioc.kpi.engine import compute
 from ioc.queries import NarrowingError, ReadModel, RowQueryError, Scope
@@ -265,3 +267,17 @@ def test_a_write_past_the_runner_changes_the_data_version(model: ReadModel) -> N
             text("UPDATE dossier SET finished_at = received_at + interval '1 day' WHERE code = 'd3'")
         )
     assert model.data_version() != version
+
+
+def test_the_desk_refreshes_as_configured_and_the_wall_follows_every_load(
+    dossiers: Engine,  # noqa: F811
+    settings: Settings,
+) -> None:
+    database = Database(url="unused", engine=dossiers, read_engine=dossiers)
+    web = settings.web.model_copy(update={"desk_refresh": 180})
+    desk, wall = read_models(settings.model_copy(update={"web": web}), database)
+    assert (desk.version_ttl, desk.clock_bucket, desk.cache.stale_for) == (180, timedelta(seconds=180), 180)
+    assert (wall.version_ttl, wall.clock_bucket, wall.cache.stale_for) == (1.0, timedelta(minutes=1), 120)
+    assert desk.cache is not wall.cache
+    shipped, _ = read_models(settings, database)  # default: the desk follows every load too
+    assert (shipped.version_ttl, shipped.clock_bucket) == (1.0, timedelta(minutes=1))

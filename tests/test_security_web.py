@@ -203,6 +203,7 @@ def test_staff_see_only_their_department_in_lists_exports_and_crafted_callbacks(
         login(c, "canbo.a")
         export = c.get(f"/desk/export.csv?kpi=dossiers_received&area=66&period={YEAR}")
         assert export.status_code == 200
+        assert export.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
         lines = export.text.splitlines()
         assert len(lines) > 10 and not any(code in export.text for code in their_codes)
         assert c.get(f"/desk/export.csv?kpi=dossiers_received&period={YEAR}&dept={theirs}").status_code == 403

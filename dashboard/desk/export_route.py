@@ -100,7 +100,7 @@ def export(fmt: str) -> Response:
     name = f"{listing.kpi}_{filters.period}.{fmt}".replace("..", "_")
     return Response(
         stream_with_context(stream),
-        mimetype=MIMETYPES[fmt],
+        content_type=MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Accel-Buffering": "no"},
     )
 

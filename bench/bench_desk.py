@@ -35,6 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 import dash  # noqa: E402
+from dash import Dash  # noqa: E402
 from flask import g  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
@@ -172,6 +173,22 @@ class PeakRss:
         return (self.peak - self.start) / 2**20
 
 
+def desk_app(url: str) -> tuple[Dash, Engine, dict[str, Any]]:
+    """The web app on the benchmark database (migrated here if it is behind), with each page's
+    layout function by its path template, as Dash's page container calls them."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "config.yaml"
+        config.write_text(
+            f"province:\n  code: '66'\nkpi_dir: {REPO_ROOT / 'kpi_definitions'}\n", encoding="utf-8"
+        )
+        settings = load_settings(config)
+    app = create_app(settings, Database(url=url, engine=engine, read_engine=engine))
+    layouts = {page["path_template"] or page["path"]: page["layout"] for page in dash.page_registry.values()}
+    return app, engine, layouts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="ioc_bench_10m")
@@ -191,17 +208,7 @@ def main() -> None:
     parser.add_argument("--deep-page", type=int, default=100, help="the open lists' deep page")
     args = parser.parse_args()
 
-    url = args.server + args.database
-    engine = make_engine(url)
-    upgrade(engine)
-    with tempfile.TemporaryDirectory() as folder:
-        config = Path(folder) / "config.yaml"
-        config.write_text(
-            f"province:\n  code: '66'\nkpi_dir: {REPO_ROOT / 'kpi_definitions'}\n", encoding="utf-8"
-        )
-        settings = load_settings(config)
-    app = create_app(settings, Database(url=url, engine=engine, read_engine=engine))
-    layouts = {page["path_template"] or page["path"]: page["layout"] for page in dash.page_registry.values()}
+    app, engine, layouts = desk_app(args.server + args.database)
     rm = app.server.config["IOC_READ_MODEL"]
     args.period = args.period or rm.current_period("month").label
     args.csv_period = args.csv_period or previous_month(args.period)

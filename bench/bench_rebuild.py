@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,17 +20,12 @@ from urllib.parse import parse_qsl, urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import dash  # noqa: E402
 from dash._utils import to_json  # noqa: E402
 from flask import g  # noqa: E402
 
-from bench.bench_desk import load, timed  # noqa: E402
+from bench.bench_desk import desk_app, load, timed  # noqa: E402
 from bench.journeys import default_urls  # noqa: E402
-from dashboard.app import create_app  # noqa: E402
-from ioc.config import load_settings  # noqa: E402
-from ioc.database import Database, make_engine  # noqa: E402
 from ioc.kpi.periods import previous_period  # noqa: E402
-from ioc.migrate import upgrade  # noqa: E402
 from ioc.queries import EVERYTHING, Scope  # noqa: E402
 
 
@@ -54,17 +48,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    url = args.server + args.database
-    engine = make_engine(url)
-    upgrade(engine)
-    with tempfile.TemporaryDirectory() as folder:
-        config = Path(folder) / "config.yaml"
-        config.write_text(
-            f"province:\n  code: '66'\nkpi_dir: {REPO_ROOT / 'kpi_definitions'}\n", encoding="utf-8"
-        )
-        settings = load_settings(config)
-    app = create_app(settings, Database(url=url, engine=engine, read_engine=engine))
-    layouts = {page["path_template"] or page["path"]: page["layout"] for page in dash.page_registry.values()}
+    app, _engine, layouts = desk_app(args.server + args.database)
     rm = app.server.config["IOC_READ_MODEL"]
     month = rm.current_period("month")
     quarter = rm.current_period("quarter")

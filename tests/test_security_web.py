@@ -185,6 +185,17 @@ def test_idle_timeout_ends_the_session(env: Env) -> None:
         assert c.get("/desk/services").status_code == 302  # the session is gone, not just refused once
 
 
+def test_the_login_page_ends_an_idle_session_instead_of_sending_it_on(env: Env) -> None:
+    """/login is public (the guard does not look at its session): it checks the idle clock itself."""
+    with client(env) as c:
+        assert login(c, "lanhdao").status_code == 302
+        assert c.get("/login?next=/desk/services").status_code == 302  # still logged in: sent on
+        time.sleep(7)  # auth.idle_timeout: 6 s in this module's config
+        page = c.get("/login?reason=idle&next=/desk/incidents")
+        assert page.status_code == 200 and "không thao tác" in page.text
+        assert c.get("/desk/services").status_code == 302  # the session is gone
+
+
 def _codes_of(env: Env, department: str) -> set[str]:
     with env.engine.connect() as connection:
         return set(

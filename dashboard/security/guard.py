@@ -77,10 +77,8 @@ class Guard:
             return found
         if not current_user.is_authenticated:
             return None
-        reason = sessions.expired(self.config)
+        reason = sessions.end_if_over(self.config)
         if reason is not None:
-            record("logout.expired", {"reason": reason}, actor=current_user.account.username)
-            sessions.end()
             g.ioc_expired = reason
             return None
         account: accounts.Account = current_user.account

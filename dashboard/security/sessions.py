@@ -16,9 +16,10 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import Engine
 
+from dashboard.security.audit_log import record
 from ioc.auth import accounts
 from ioc.auth.config import AuthConfig
 
@@ -109,3 +110,12 @@ def expired(config: AuthConfig, now: float | None = None) -> str | None:
     if now - seen >= 15:  # do not rewrite the cookie on every request
         session[SEEN] = int(now)
     return None
+
+
+def end_if_over(config: AuthConfig) -> str | None:
+    """End the logged-in session when it is over (audited); returns why ('idle', 'lifetime') or None."""
+    reason = expired(config)
+    if reason is not None:
+        record("logout.expired", {"reason": reason}, actor=current_user.account.username)
+        end()
+    return reason

@@ -57,9 +57,12 @@ def _login_form(message: str | None, username: str = "", status: int = 200) -> R
 def login_form() -> Response:
     from flask_login import current_user
 
-    if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
-    return _login_form(MESSAGES.get(request.args.get("reason", "")))
+    reason = request.args.get("reason", "")
+    if current_user.is_authenticated:  # /login is public: the guard has not looked at this session
+        reason = sessions.end_if_over(_config()) or ""
+        if not reason:
+            return redirect(safe_next(request.args.get("next")))
+    return _login_form(MESSAGES.get(reason))
 
 
 @blueprint.post("/login")

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from dash import html
 
 from dashboard.components.freshness import freshness_badge
-from dashboard.desk.period_text import describe
+from dashboard.desk.period_text import ROMAN, describe
 from ioc.formatting import format_number
 
 STATUS_LABELS = {"green": "Đạt", "amber": "Cần chú ý", "red": "Không đạt", "none": ""}
@@ -45,12 +45,13 @@ _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 def period_text(label: str, short: bool = False) -> str:
-    """'2026-11' → 'tháng 11/2026' ('11/2026' short), '2026-Q3' → 'quý 3/2026' ('Q3/2026'); other
-    kinds as reports name them ('Từ đầu năm đến 30/11/2026', 'Từ 01/02/2025 đến 31/12/2025')."""
+    """'2026-11' → 'tháng 11/2026' ('11/2026' short), '2026-Q3' → 'quý III/2026' ('Q3/2026', the
+    Roman numeral as the filter and briefings write it); other kinds as reports name them ('Từ đầu
+    năm đến 30/11/2026', 'Từ 01/02/2025 đến 31/12/2025')."""
     if match := _MONTH.match(label):
         return f"{match[2]}/{match[1]}" if short else f"tháng {match[2]}/{match[1]}"
     if match := _QUARTER.match(label):
-        return f"Q{match[2]}/{match[1]}" if short else f"quý {match[2]}/{match[1]}"
+        return f"Q{match[2]}/{match[1]}" if short else f"quý {ROMAN[int(match[2]) - 1]}/{match[1]}"
     return describe(label)
 
 

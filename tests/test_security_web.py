@@ -196,6 +196,18 @@ def test_the_login_page_ends_an_idle_session_instead_of_sending_it_on(env: Env) 
         assert c.get("/desk/services").status_code == 302  # the session is gone
 
 
+def test_a_request_in_flight_at_logout_does_not_bring_the_session_back(env: Env) -> None:
+    """A request sent before the logout (a stylesheet, a callback) answers after it: its response must
+    not set the old session cookie again (Flask re-sends a permanent session on every response)."""
+    with client(env) as c:
+        assert login(c, "lanhdao").status_code == 302
+        before_logout = dict(c.cookies)
+        assert c.get("/logout", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
+    with httpx.Client(base_url=env.url, cookies=before_logout, follow_redirects=False) as late:
+        for path in ("/assets/ioc.css", "/login", "/desk/services"):
+            assert "ioc_session" not in late.get(path).headers.get("set-cookie", ""), path
+
+
 def _codes_of(env: Env, department: str) -> set[str]:
     with env.engine.connect() as connection:
         return set(

@@ -63,6 +63,9 @@ def configure(server: Flask, config: AuthConfig, engine: Engine) -> LoginManager
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=config.session_lifetime,
+        # the cookie is sent when the session changes, not with every response: a response to a
+        # request sent before a logout would otherwise set the ended session's cookie again
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     manager = LoginManager()
     manager.session_protection = "basic"

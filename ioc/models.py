@@ -364,6 +364,17 @@ class KioskToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class WebSession(Base):
+    """A live login session (`ioc.auth.web_sessions`): the sha256 of the cookie's random id."""
+
+    __tablename__ = "web_session"
+    session_hash: Mapped[str] = mapped_column(
+        Text, primary_key=True, comment="sha256 of the session id, never the id"
+    )
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class Audit(Base):
     """Who did what, when (logins, exports, operator and admin actions); nothing about citizens."""
 

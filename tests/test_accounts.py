@@ -220,6 +220,8 @@ def test_the_web_role_reads_facts_writes_its_tables_and_cannot_insert_a_dossier(
             cursor.execute("SELECT count(*) FROM kpi.work_calendar")
             cursor.execute("INSERT INTO audit (actor, action) VALUES ('t', 'test')")
             cursor.execute("INSERT INTO wall_heartbeat (screen_id, seen_at) VALUES ('ops-1', now())")
+            cursor.execute("INSERT INTO web_session (session_hash, account_id) SELECT 'h', id FROM app_user")
+            cursor.execute("DELETE FROM web_session")  # logins and logouts
             connection.commit()
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cursor.execute(

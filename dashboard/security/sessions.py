@@ -3,7 +3,8 @@
 The session cookie is HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS (or when
 `auth.secure_cookies` says so behind a TLS-terminating proxy). A session ends after `auth.idle_timeout`
 seconds without a request, after `auth.session_lifetime`, and at once when the account is disabled,
-its password reset or its roles changed (the account's `session_epoch` moves on).
+its password reset or its roles changed (the account's `session_epoch` moves on). The server keeps each
+live session (`ioc.auth.web_sessions`), so a logout or an expiry ends it for every copy of the cookie.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import Engine
 
 from dashboard.security.audit_log import record
-from ioc.auth import accounts
+from ioc.auth import accounts, web_sessions
 from ioc.auth.config import AuthConfig
 
 LOG = logging.getLogger(__name__)
-SEEN, SINCE = "seen", "since"
+SEEN, SINCE, SESSION_ID = "seen", "since", "sid"
 
 
 class WebUser(UserMixin):  # type: ignore[misc]
@@ -77,7 +78,12 @@ def configure(server: Flask, config: AuthConfig, engine: Engine) -> LoginManager
             account_id, epoch = (int(part) for part in user_id.split(":", 1))
         except ValueError:
             return None
+        session_id = session.get(SESSION_ID)
+        if not isinstance(session_id, str):
+            return None
         with engine.connect() as connection:
+            if not web_sessions.is_open(connection, session_id, account_id):
+                return None
             account = accounts.by_id(connection, account_id)
         if account is None or not account.active or account.session_epoch != epoch:
             return None
@@ -86,15 +92,27 @@ def configure(server: Flask, config: AuthConfig, engine: Engine) -> LoginManager
     return manager
 
 
-def start(account: accounts.Account) -> None:
+def _engine() -> Engine:
+    engine: Engine = current_app.config["IOC_DATABASE"].engine
+    return engine
+
+
+def start(account: accounts.Account, config: AuthConfig) -> None:
     session.clear()  # a new session id for the new login (no fixation)
+    with _engine().begin() as connection:
+        session_id = web_sessions.open_session(connection, account.id, config.session_lifetime)
     login_user(WebUser(account))
     session.permanent = True
     now = int(time.time())
     session[SEEN] = session[SINCE] = now
+    session[SESSION_ID] = session_id
 
 
 def end() -> None:
+    session_id = session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        with _engine().begin() as connection:
+            web_sessions.close(connection, session_id)
     logout_user()
     session.clear()
 

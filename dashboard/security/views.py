@@ -83,7 +83,7 @@ def login_submit() -> Response:
         else:
             message = MESSAGES.get(result.outcome, MESSAGES["bad"])
         return _login_form(message, username, 401)
-    sessions.start(result.account)
+    sessions.start(result.account, config)
     record("login", {"roles": list(result.account.roles)}, actor=result.account.username)
     return redirect(safe_next(request.form.get("next")))
 

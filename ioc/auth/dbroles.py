@@ -1,7 +1,7 @@
 """`ioc db roles`: the web app's own database role. It reads every table (facts, lookups, KPI rollups)
 and writes only the tables the web app owns: wall heartbeats, pins (overrides), alerts, the audit log,
-its accounts' login state, kiosk tokens' last use, and the briefing archive. The worker keeps the
-writer (owner) role that runs migrations and loads facts.
+its accounts' login state and sessions, kiosk tokens' last use, and the briefing archive. The worker
+keeps the writer (owner) role that runs migrations and loads facts.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ WEB_WRITES = {
     "wall_alert": "SELECT, INSERT, UPDATE, DELETE",
     "audit": "SELECT, INSERT",
     "app_user": "SELECT, UPDATE",
+    "web_session": "SELECT, INSERT, DELETE",
     "kiosk_token": "SELECT, UPDATE",
     "briefing": "SELECT, INSERT, UPDATE",
 }

@@ -113,19 +113,21 @@ def test_filters_survive_reload_and_back(page, base_url: str, month: str) -> Non
     _wait_query(page, period=month)
     page.wait_for_url(re.compile(r"dept="), timeout=90_000)
     department = _query(page.url)["dept"]
-    page.fill("#desk-f-from", "2026-09-01")
-    page.fill("#desk-f-to", "2026-09-30")
+    page.fill("#desk-f-range", "01/09/2026")  # typed as people here write dates, whatever the browser
+    page.press("#desk-f-range", "Tab")
+    page.fill("#desk-f-range-end-date", "30/09/2026")
+    page.press("#desk-f-range-end-date", "Tab")
     _wait_query(page, period="2026-09-01..2026-09-30", dept=department)
     expect(page.locator(".desk-period")).to_have_text("Từ 01/09/2026 đến 30/09/2026")
 
     page.reload()
     expect(page.locator(".desk-period")).to_have_text("Từ 01/09/2026 đến 30/09/2026")
     expect(page.locator("#desk-f-department-value")).to_have_text(name)
-    expect(page.locator("#desk-f-from")).to_have_value("2026-09-01")
+    expect(page.locator("#desk-f-range")).to_have_value("01/09/2026")
 
     page.go_back()
     _wait_query(page, period=month, dept=department)
-    expect(page.locator("#desk-f-from")).to_have_value("")
+    expect(page.locator("#desk-f-range")).to_have_value("")
     expect(page.locator("#desk-f-department-value")).to_have_text(name)
     page.go_back()
     _wait_query(page, period=month, dept=None)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.components.kpi_tile import period_text
+from dashboard.components.kpi_tile import compared_with, period_text
 from dashboard.desk.period_text import describe
 
 
@@ -28,3 +28,16 @@ def test_tiles_name_periods_as_reports_do(label: str, long: str, short: str) -> 
 def test_tile_and_filter_name_a_quarter_alike() -> None:
     assert (describe("2026-Q4"), period_text("2026-Q4")) == ("Quý IV/2026", "quý IV/2026")
     assert describe("2026-YTD", today=date(2026, 11, 30)) == "Từ đầu năm đến 30/11/2026"
+
+
+@pytest.mark.parametrize(
+    ("label", "phrase"),
+    [
+        ("2026-11", "so với tháng 11/2026"),
+        ("2025", "so với năm 2025"),
+        ("2026-08-02..2026-08-31", "so với từ 02/08/2026 đến 31/08/2026"),
+        ("2025-6M", "so với 6 tháng đầu năm 2025"),
+    ],
+)
+def test_a_comparison_names_its_period_inside_the_sentence(label: str, phrase: str) -> None:
+    assert compared_with(label) == phrase

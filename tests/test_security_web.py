@@ -116,6 +116,24 @@ def test_every_page_callback_and_export_needs_a_login(env: Env) -> None:
         assert c.get("/login").status_code == 200 and "Đăng nhập" in c.get("/login").text
 
 
+_LUMINANCE = """([selector]) => {
+  const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const [r, g, b, a = 1] = rgb(getComputedStyle(document.querySelector(selector)).color);
+  const back = rgb(getComputedStyle(document.querySelector(".ioc-navbar")).backgroundColor);
+  const seen = [r, g, b].map((c, i) => a * c + (1 - a) * back[i]);
+  return [luminance(seen), luminance(back)];
+}"""
+
+
+def _contrast_on_navbar(page: Any, selector: str) -> float:
+    """WCAG contrast ratio of an element's text against the navbar's background."""
+    text_luminance, back_luminance = page.evaluate(_LUMINANCE, [selector])
+    light, dark = max(text_luminance, back_luminance), min(text_luminance, back_luminance)
+    return float((light + 0.05) / (dark + 0.05))
+
+
 def test_login_and_logout_in_the_browser(env: Env, browser: Any) -> None:
     context = browser.new_context()
     page = context.new_page()
@@ -133,6 +151,8 @@ def test_login_and_logout_in_the_browser(env: Env, browser: Any) -> None:
     assert page.locator("#ioc-user").inner_text() == "lanhdao"
     cookie = next(c for c in context.cookies() if c["name"] == "ioc_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    for link in ("#ioc-user", "#ioc-logout"):  # readable on the dark navbar (WCAG AA: 4.5)
+        assert _contrast_on_navbar(page, link) >= 4.5, link
     page.click("#ioc-logout")
     page.wait_for_url(re.compile(r"/login\?reason=logout"))
     page.goto(env.url + "/desk/services")

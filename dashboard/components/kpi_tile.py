@@ -55,6 +55,12 @@ def period_text(label: str, short: bool = False) -> str:
     return describe(label)
 
 
+def compared_with(label: str) -> str:
+    """'so với tháng 11/2026', 'so với từ 02/08/2026 đến 31/08/2026': the period inside a sentence."""
+    text = period_text(label)
+    return f"so với {text[:1].lower()}{text[1:]}"
+
+
 def _number(value: float | None, decimals: int) -> str:
     return format_number(value, decimals) if value is not None else "—"
 
@@ -67,7 +73,7 @@ def _delta(tile: TileLike) -> html.Div:
     tone = "neutral" if good is None or tile.delta == 0 else ("good" if good else "bad")
     sign = "+" if tile.delta > 0 else "−" if tile.delta < 0 else "±"
     text = f"{arrow} {sign}{format_number(abs(tile.delta), tile.decimals)}"
-    since = f" so với {period_text(tile.previous_period)}" if tile.previous_period else ""
+    since = f" {compared_with(tile.previous_period)}" if tile.previous_period else ""
     return html.Div(
         [html.Span(text, className="kpi-tile__delta-value"), html.Span(since)],
         className=f"kpi-tile__delta kpi-tile__delta--{tone}",

@@ -124,24 +124,18 @@ def filter_bar(
         ),
         dbc.Col(
             [
-                dbc.Label(t("range", lang), html_for=ids.RANGE_START, className="small mb-0"),
-                html.Div(
-                    [
-                        dcc.Input(
-                            id=ids.RANGE_START,
-                            type="date",
-                            value=start,
-                            className="form-control form-control-sm",
-                        ),
-                        html.Label("–", htmlFor=ids.RANGE_END, className="px-1", title=t("to", lang)),
-                        dcc.Input(
-                            id=ids.RANGE_END,
-                            type="date",
-                            value=end,
-                            className="form-control form-control-sm",
-                        ),
-                    ],
-                    className="d-flex align-items-center desk-range",
+                dbc.Label(t("range", lang), html_for=ids.RANGE, className="small mb-0"),
+                dcc.DatePickerRange(  # DD/MM/YYYY whatever the browser's language (a native date
+                    id=ids.RANGE,  # input follows it: 12/01 would read as 1 December to some)
+                    start_date=start,
+                    end_date=end,
+                    display_format="DD/MM/YYYY",
+                    month_format="MM/YYYY",
+                    first_day_of_week=1,
+                    start_date_placeholder_text=t("from", lang),
+                    end_date_placeholder_text=t("to", lang),
+                    clearable=True,
+                    className="desk-range",
                 ),
             ],
             md=4,
@@ -161,8 +155,8 @@ def filter_bar(
 DEPENDENCIES = (
     Output(ids.LOCATION, "search"),
     Input(ids.PERIOD, "value"),
-    Input(ids.RANGE_START, "value"),
-    Input(ids.RANGE_END, "value"),
+    Input(ids.RANGE, "start_date"),
+    Input(ids.RANGE, "end_date"),
     *[Input(ids.field(name), "value") for name in ids.FILTER_FIELDS],
     State(ids.LOCATION, "search"),
 )
@@ -171,7 +165,7 @@ DEPENDENCIES = (
 def filters_changed(period: str, start: str | None, end: str | None, *rest: Any) -> str:
     *values, current = rest
     changed: dict[str, str | None] = dict(zip(ids.FILTER_FIELDS, values, strict=True))
-    if ctx.triggered_id in (ids.RANGE_START, ids.RANGE_END):
+    if ctx.triggered_id == ids.RANGE:
         if not (start and end):
             return no_update
         changed["period"] = f"{start[:10]}..{end[:10]}"

@@ -7,8 +7,7 @@ STATE = "desk-state"  # dcc.Store: the page's path and query, for callbacks that
 LINEAGE = "desk-lineage"  # the lineage off-canvas panel
 LINEAGE_BODY = "desk-lineage-body"
 PERIOD = "desk-f-period"
-RANGE_START = "desk-f-from"
-RANGE_END = "desk-f-to"
+RANGE = "desk-f-range"  # dcc.DatePickerRange: its start input has this id, its end input "-end-date"
 FILTER_FIELDS = ("compare", "area", "department", "procedure", "channel", "category")
 
 

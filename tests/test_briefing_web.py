@@ -111,6 +111,9 @@ def test_button_is_a_form_carrying_the_filters() -> None:
     fields = {child.name: child.value for child in form.children if isinstance(child, dcc.Input)}
     assert fields == {"period": "2026-Q3", "area": "66001", "dept": "SYT", "csrf_token": ""}
     assert "Tải bản tin" in text_of(form.children[-1]) and form.children[-1].type == "submit"
+    english = button(Filters(period="2026-Q3", lang="en"))
+    assert "Download briefing" in text_of(english.children[0].children[-1])
+    assert text_of(english.children[1]) == "Briefing archive"
 
 
 def test_failed_delivery_is_shown_on_the_sources_page(model: ReadModel) -> None:  # noqa: F811

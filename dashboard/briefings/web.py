@@ -36,6 +36,18 @@ from ioc.queries import ReadModel
 DELIVERY_VI = {"none": "Không gửi", "pending": "Đang gửi lại", "sent": "Đã gửi", "failed": "Gửi lỗi"}
 STATUS_VI = {"building": "Đang lập", "built": "Đã lập", "failed": "Lỗi khi lập"}
 NEW_PATH = "/briefings/new"
+BUTTON_TEXTS = {  # (button, its tooltip, the archive link); the briefing itself is in Vietnamese
+    "vi": (
+        "Tải bản tin (PDF)",
+        "Bản tin điều hành theo bộ lọc đang chọn (mất vài giây để lập)",
+        "Lưu trữ bản tin",
+    ),
+    "en": (
+        "Download briefing (PDF, Vietnamese)",
+        "The operations briefing for the chosen filters (takes a few seconds to build)",
+        "Briefing archive",
+    ),
+}
 
 
 def form_fields(filters: Any) -> dict[str, str]:
@@ -54,6 +66,7 @@ def button(filters: Any) -> Component:
     hidden = [
         dcc.Input(type="hidden", name=name, value=value) for name, value in form_fields(filters).items()
     ]
+    label, tooltip, archive = BUTTON_TEXTS["en" if filters.lang == "en" else "vi"]
     return html.Div(
         [
             html.Form(
@@ -61,18 +74,18 @@ def button(filters: Any) -> Component:
                     *hidden,
                     dcc.Input(type="hidden", name="csrf_token", value=_form_token()),
                     html.Button(
-                        "Tải bản tin (PDF)",
+                        label,
                         type="submit",
                         className="btn btn-outline-primary btn-sm me-2",
                         id="desk-briefing",
-                        title="Bản tin điều hành theo bộ lọc đang chọn (mất vài giây để lập)",
+                        title=tooltip,
                     ),
                 ],
                 action=NEW_PATH,
                 method="POST",
                 className="d-inline",
             ),
-            html.A("Lưu trữ bản tin", href="/briefings", className="btn btn-link btn-sm"),
+            html.A(archive, href="/briefings", className="btn btn-link btn-sm"),
         ],
         className="desk-briefing mb-2",
     )

@@ -434,7 +434,32 @@ def _describe(kind: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def copy_csv(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
+@dataclass(frozen=True)
+class CsvRows:
+    """A batch serialised for `COPY … (FORMAT csv)`, and the text that stands for NULL in it."""
+
+    buffer: io.StringIO
+    null: str
+
+
+def null_marker(frame: pd.DataFrame) -> str:
+    """`\\N`, or `\\N1`, `\\N2`… when a text value of the batch is that very string: COPY reads an
+    unquoted field equal to its NULL string as NULL, and the writer quotes a text value only for its
+    delimiter, quotes and line breaks, so a source's code `\\N` would have become NULL."""
+    types = pd.api.types
+    texts = [
+        frame[name]
+        for name in frame.columns
+        if types.is_object_dtype(frame[name].dtype) or types.is_string_dtype(frame[name].dtype)
+    ]
+    marker, n = "\\N", 0
+    while any((values == marker).any() for values in texts):
+        n += 1
+        marker = f"\\N{n}"
+    return marker
+
+
+def copy_csv(frame: pd.DataFrame, spec: TableSpec) -> CsvRows:
     out = frame.copy()
     for column in spec.columns:
         if column.name not in out:
@@ -445,10 +470,13 @@ def copy_csv(frame: pd.DataFrame, spec: TableSpec) -> io.StringIO:
             )
         elif column.kind == "datetime":
             out[column.name] = _iso_utc(out[column.name])
+    null = null_marker(out)
     buffer = io.StringIO()
-    out.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    # rows end with "\r\n" so that the writer quotes any field holding "\r" or "\n" (it quotes only
+    # the characters of its line ending); COPY ends a row at a bare carriage return
+    out.to_csv(buffer, index=False, header=False, na_rep=null, lineterminator="\r\n")
     buffer.seek(0)
-    return buffer
+    return CsvRows(buffer, null)
 
 
 def _iso_utc(values: pd.Series) -> np.ndarray:
@@ -459,12 +487,14 @@ def _iso_utc(values: pd.Series) -> np.ndarray:
     return text_values
 
 
-def copy_into(connection: Connection, table: str, columns: Iterable[str], buffer: io.StringIO) -> None:
+def copy_into(connection: Connection, table: str, columns: Iterable[str], rows: CsvRows) -> None:
     cols = ", ".join(f'"{c}"' for c in columns)
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        cursor.copy_expert(
+            f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{rows.null}')", rows.buffer
+        )
 
 
 def _upsert_sql(

@@ -71,6 +71,10 @@ SPECIAL_TEXT = [
     "2025-07-01T08:00:00+07:00",
     "31/12/2999 08:00",
     "1e400",
+    "\r",
+    "0\r0",
+    "a\r\nb",
+    "\\N",
 ]
 hostile_scalar = st.one_of(
     st.none(),

@@ -141,3 +141,21 @@ def test_naive_datetimes_are_local_time(db: Engine) -> None:
         received, due = connection.execute(text("SELECT received_at, due_at FROM dossier")).one()
     assert received == datetime(2026, 1, 5, 8, 0, tzinfo=ICT)
     assert due == datetime(2026, 1, 12, 17, 0, tzinfo=ICT)
+
+
+def test_line_breaks_and_csv_characters_in_text_load_as_they_are(db: Engine) -> None:
+    """COPY (CSV) ends a row at a bare carriage return and reads an unquoted `\\N` as NULL: a field
+    holding either must still load as it was (a source's code "0\r0" failed a whole run before, and a
+    code `\\N` became NULL). Text is stripped; a code that is only a line break is missing."""
+    texts = ["A\rB", "A\r\nB", "A\nB", 'A"B', "A,B", "\\N", "\\N1", " lead and trail ", "\r"]
+    batch = dossiers(len(texts))
+    for row, value in zip(batch, texts, strict=True):
+        row["code"] = value
+    with db.begin() as connection:
+        result = load_batch(connection, "dossier", batch, source="igate")
+    assert (result.inserted, result.rejected) == (len(texts) - 1, 1)
+    with db.connect() as connection:
+        stored = set(connection.execute(text("SELECT code FROM dossier WHERE source = 'igate'")).scalars())
+        reason = connection.execute(text("SELECT reason FROM rejected_row")).scalar_one()
+    assert stored == {value.strip() for value in texts[:-1]}
+    assert reason == "code: required value is missing"

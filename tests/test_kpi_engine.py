@@ -335,6 +335,11 @@ def test_latest_value_and_missing_values(indicators: Engine, library: KpiLibrary
     grdp = compute(indicators, library, "grdp_growth", "2026-08", "66")
     assert grdp.value == pytest.approx(7.5) and grdp.observed_period == "2026-Q2"
     assert grdp.target == 10.0 and grdp.status == "red"  # 75 % of target < amber 85 %
+    # the change of Q2's figure is measured from Q1 (7,5 − 6,0), not from July (Q2's figure again: ±0)
+    assert grdp.previous_period == "2026-Q1" and grdp.previous == pytest.approx(6.0)
+    assert grdp.delta == pytest.approx(1.5)
+    asked_for_q2 = compute(indicators, library, "grdp_growth", "2026-Q2", "66")
+    assert (asked_for_q2.previous_period, asked_for_q2.delta) == ("2026-Q1", pytest.approx(1.5))
 
 
 def test_an_observation_its_source_deleted_is_not_the_latest(indicators: Engine, library: KpiLibrary) -> None:
@@ -345,6 +350,7 @@ def test_an_observation_its_source_deleted_is_not_the_latest(indicators: Engine,
         )
     grdp = compute(indicators, library, "grdp_growth", "2026-08", "66")
     assert grdp.value == pytest.approx(6.0) and grdp.observed_period == "2026-Q1"
+    assert grdp.previous_period == "2025-Q4" and grdp.previous is None and grdp.delta is None
 
 
 def test_series_roll_up_communes_to_the_province(indicators: Engine, library: KpiLibrary) -> None:

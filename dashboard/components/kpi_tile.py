@@ -33,6 +33,7 @@ class TileLike(Protocol):
     target: float | None
     status: str
     period: str
+    observed_period: str | None
     freshness: str
     data_age: timedelta | None
     sparkline: Sequence[float | None]
@@ -123,7 +124,7 @@ def kpi_tile(
                     f"Chỉ tiêu {_number(tile.target, tile.decimals)}" if tile.target is not None else ""
                 ),
                 html.Span(STATUS_LABELS.get(tile.status, ""), className="kpi-tile__status-label"),
-                html.Span(period_text(tile.period), className="kpi-tile__period"),
+                html.Span(period_text(tile.observed_period or tile.period), className="kpi-tile__period"),
             ],
             className="kpi-tile__foot",
         ),

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from dashboard.url import Filters, ListState
-from ioc.kpi.periods import compare_period, current, parse_period
+from ioc.kpi.periods import compare_period, current, measured_period, parse_period
 from ioc.queries import EVERYTHING
 
 
@@ -48,7 +48,8 @@ def tiles(rm: Any, kpi_ids: Sequence[str], filters: Filters, province: str) -> d
         if filters.compare == "none":
             tile = replace(tile, previous=None, previous_period=None, delta=None)
         elif filters.compare != own:
-            before = compare_period(parse_period(filters.period), filters.compare)
+            measured = measured_period(parse_period(filters.period), tile.observed_period)
+            before = compare_period(measured, filters.compare)
             previous = result(rm, kpi_id, filters, province, before.label).value
             delta = tile.value - previous if tile.value is not None and previous is not None else None
             tile = replace(tile, previous=previous, previous_period=before.label, delta=delta)

@@ -36,6 +36,7 @@ from ioc.kpi.periods import (
     PeriodError,
     default_comparison,
     local_today,
+    measured_period,
     parse_period,
     previous_period,
     zone_of,
@@ -137,8 +138,9 @@ def _compute_in(ctx: Context, place: Any, kpi: Kpi, current: Period, breakdown: 
         allowed = ", ".join(kpi.breakdowns) or "none"
         raise KpiQueryError(f"KPI {kpi.id} has no breakdown {breakdown!r} (allowed: {allowed})")
     result = _answer(ctx, kpi, current, breakdown)
+    measured = measured_period(current, result.observed_period)
     before_period = (
-        previous_period(current) if kpi.type == "growth" else default_comparison(current, kpi.compare)
+        previous_period(measured) if kpi.type == "growth" else default_comparison(measured, kpi.compare)
     )
     before = _answer(ctx, kpi, before_period, None)
     as_of_data = data_as_of(ctx, kpi)

@@ -253,6 +253,18 @@ def default_comparison(period: Period, compare: str) -> Period:
     return compare_period(period, compare)
 
 
+def measured_period(asked: Period, observed: str | None) -> Period:
+    """The period a value is of: the one asked for, or the last one a source published before it (a
+    quarterly GRDP asked for December is 2026-Q3's). Its change is measured from the period before
+    that one (Q2), not from the one before the asked period (November: the same Q3 figure, ±0)."""
+    if observed is None or observed == asked.label:
+        return asked
+    try:
+        return parse_period(observed)
+    except PeriodError:
+        return asked
+
+
 def year_to_date(period: Period) -> Period:
     """From 1 January of the period's (last) year to the period's end."""
     last_day = period.end - timedelta(days=1)

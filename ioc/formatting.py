@@ -74,3 +74,13 @@ def format_age(age: timedelta | None, language: str = "vi") -> str:
     first = next((i for i, (amount, _) in enumerate(parts) if amount), 3)
     shown = [f"{amount} {name}" for amount, name in parts[first : first + 2] if amount or first == 3]
     return " ".join(shown[:1] if first >= 2 else shown)
+
+
+def lower_first(text: str) -> str:
+    """'Tỷ lệ kích hoạt VNeID' → 'tỷ lệ kích hoạt VNeID' inside a sentence (acronyms keep their case)."""
+    return text[:1].lower() + text[1:]
+
+
+def upper_first(text: str) -> str:
+    """'tháng 11/2026' → 'Tháng 11/2026' at the start of a sentence."""
+    return text[:1].upper() + text[1:]

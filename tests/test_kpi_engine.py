@@ -743,3 +743,18 @@ def test_the_data_is_as_of_its_last_successful_run(dossiers: Engine, library: Kp
     assert result.value == 8 and result.data_as_of == finished
     november = compute(dossiers, library, "dossiers_received", "2026-11", "66", now=later)
     assert november.value is None  # the rows' updated_at is today, but no run loaded November yet
+
+
+def test_a_count_of_a_running_period_says_so(dossiers: Engine, library: KpiLibrary) -> None:
+    """A count over a period still running is no trend against the whole previous period: the result
+    says it is running (faces show the previous period for scale, no arrow). Snapshots and ratios are
+    measured at a moment or are shares: they keep their change."""
+    mid_october = at("2026-10-15", "12:00")
+    running = compute(dossiers, library, "dossiers_received", "2026-10", "66", as_of=mid_october)
+    assert running.running and running.previous_period == "2026-09" and running.previous == 1
+    assert not compute(
+        dossiers, library, "dossiers_received", "2026-10", "66", as_of=at("2026-11-02")
+    ).running
+    assert not compute(dossiers, library, "dossiers_received", "2026-09", "66", as_of=mid_october).running
+    assert not compute(dossiers, library, "dossiers_open_overdue", "2026-10", "66", as_of=mid_october).running
+    assert not compute(dossiers, library, "dossiers_on_time_rate", "2026-10", "66", as_of=mid_october).running

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard.briefings.content import Content, previous_text, target_text
-from ioc.formatting import format_age
+from ioc.formatting import format_age, lower_first
 from ioc.queries import Tile
 
 MAX_SENTENCES = 6
@@ -24,11 +24,6 @@ class Sentence:
     text: str
     values: tuple[str, ...]
     """The printed values the sentence quotes (each also appears in a table of the PDF)."""
-
-
-def lower_first(name: str) -> str:
-    """'Tỷ lệ kích hoạt VNeID' → 'tỷ lệ kích hoạt VNeID' (acronyms keep their case)."""
-    return name[:1].lower() + name[1:]
 
 
 def _tile(content: Content, kpi_id: str) -> Tile | None:
@@ -52,7 +47,11 @@ def largest_change(content: Content) -> Sentence | None:
     moved = [
         tile
         for tile in content.headline
-        if tile.value is not None and tile.previous and tile.delta is not None and tile.delta != 0
+        if tile.value is not None
+        and tile.previous
+        and tile.delta is not None
+        and tile.delta != 0
+        and not tile.running  # a running month's count against a whole month is no change
     ]
     if not moved:
         return None

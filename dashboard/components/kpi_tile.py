@@ -14,7 +14,7 @@ from dash import html
 
 from dashboard.components.freshness import freshness_badge
 from dashboard.desk.period_text import ROMAN, describe
-from ioc.formatting import format_number
+from ioc.formatting import format_number, lower_first, upper_first
 
 STATUS_LABELS = {"green": "Đạt", "amber": "Cần chú ý", "red": "Không đạt", "none": ""}
 
@@ -28,8 +28,10 @@ class TileLike(Protocol):
     decimals: int
     direction: str
     value: float | None
+    previous: float | None
     delta: float | None
     previous_period: str | None
+    running: bool
     target: float | None
     status: str
     period: str
@@ -58,8 +60,7 @@ def period_text(label: str, short: bool = False) -> str:
 
 def compared_with(label: str) -> str:
     """'so với tháng 11/2026', 'so với từ 02/08/2026 đến 31/08/2026': the period inside a sentence."""
-    text = period_text(label)
-    return f"so với {text[:1].lower()}{text[1:]}"
+    return f"so với {lower_first(period_text(label))}"
 
 
 def _number(value: float | None, decimals: int) -> str:
@@ -67,6 +68,16 @@ def _number(value: float | None, decimals: int) -> str:
 
 
 def _delta(tile: TileLike) -> html.Div:
+    if tile.running and tile.previous is not None and tile.previous_period:
+        # no arrow for a period still running: the whole previous period is there for scale
+        whole = upper_first(period_text(tile.previous_period))
+        return html.Div(
+            [
+                html.Span("Kỳ đang diễn ra", className="kpi-tile__delta-value"),
+                html.Span(f" · {whole}: {format_number(tile.previous, tile.decimals)}"),
+            ],
+            className="kpi-tile__delta kpi-tile__delta--neutral kpi-tile__delta--running",
+        )
     if tile.delta is None:
         return html.Div("Không có kỳ so sánh", className="kpi-tile__delta kpi-tile__delta--none")
     arrow = "▲" if tile.delta > 0 else "▼" if tile.delta < 0 else "■"

@@ -179,7 +179,13 @@ def _compute_in(ctx: Context, place: Any, kpi: Kpi, current: Period, breakdown: 
         coverage=result.coverage,
         merged_into=place.successor,
         merged_on=place.merged_on,
+        running=_accumulates(kpi) and ctx.start_at(current) <= ctx.moment(current) < ctx.end_at(current),
     )
+
+
+def _accumulates(kpi: Kpi) -> bool:
+    """A count or sum of what happened in the period (not a snapshot, a ratio or a percentile)."""
+    return isinstance(kpi, FactKpi) and kpi.type in ("count", "sum") and not kpi.snapshot
 
 
 def compute_many(

@@ -51,6 +51,9 @@ class KpiResult:
     #: periods from `merged_on` on have no data)
     merged_into: str | None = None
     merged_on: date | None = None
+    #: a count or sum over a period still running (now, or as_of, falls inside it): its change from
+    #: the whole previous period is no trend (1 December's 17 dossiers against November's 11.831)
+    running: bool = False
 
     @property
     def has_data(self) -> bool:

@@ -298,6 +298,7 @@ class ReadModel:
             coverage=result.coverage,
             sparkline=tuple(point.value for point in points),
             observed_period=result.observed_period,
+            running=result.running,
         )
 
     def _periods(

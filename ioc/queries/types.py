@@ -60,6 +60,7 @@ class Tile:
     coverage: tuple[int, int] | None = None
     sparkline: tuple[float | None, ...] = ()
     observed_period: str | None = None
+    running: bool = False  # see KpiResult.running
 
     @property
     def stale(self) -> bool:
@@ -70,8 +71,9 @@ class Tile:
         return format_value(self.value, self.decimals, self.unit_vi, no_data=NO_DATA_VI)
 
     def delta_text(self) -> str:
-        """'+1,2 điểm %' style change vs. the comparison period ('' when there is none)."""
-        if self.delta is None:
+        """'+1,2 điểm %' style change vs. the comparison period ('' when there is none, or when the
+        period is still running: see `running`)."""
+        if self.delta is None or self.running:
             return ""
         sign = "+" if self.delta > 0 else "−" if self.delta < 0 else "±"
         unit = "điểm %" if self.unit_vi == "%" else self.unit_vi

@@ -37,6 +37,19 @@ class Point(Protocol):
     start: date
     value: float | None
     target: float | None
+    running: bool
+
+
+RUNNING_NOTE = {"vi": "đang diễn ra", "en": "in progress"}
+
+
+def split_running(values: Sequence[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """(finished, running): the line without its last value, and the dotted stub from the last but one
+    value to the last, for a last period still running (a part of a month is no drop)."""
+    finished: list[float | None] = [*values[:-1], None]
+    stub: list[float | None] = [None] * len(values)
+    stub[-2:] = values[-2:]
+    return finished, stub
 
 
 @functools.cache
@@ -126,10 +139,13 @@ def trend(
         return empty(title, lang)
     number = _number_format(decimals)
     labels = [point.period for point in points]
+    values = [point.value for point in points]
+    running = len(points) > 1 and points[-1].running
+    finished, stub = split_running(values) if running else (values, [])
     figure = go.Figure(
         go.Scatter(
             x=labels,
-            y=[point.value for point in points],
+            y=finished,
             mode="lines+markers",
             name=name or title,
             line={"color": ACCENT, "width": 2.5},
@@ -139,6 +155,19 @@ def trend(
         ),
         layout={"template": template(), "title": title},
     )
+    if running:
+        figure.add_scatter(
+            x=labels,
+            y=stub,
+            mode="lines+markers+text",
+            name=RUNNING_NOTE[lang],
+            line={"color": ACCENT, "width": 2, "dash": "dot"},
+            marker={"symbol": "circle-open", "size": 9},
+            text=[None] * (len(labels) - 1) + [RUNNING_NOTE[lang]],
+            textposition="top left",
+            customdata=labels,
+            hovertemplate=f"%{{x}} ({RUNNING_NOTE[lang]}): %{{y:{number}}} {unit}<extra></extra>",
+        )
     if any(point.target is not None for point in points):
         figure.add_scatter(
             x=labels,

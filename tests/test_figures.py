@@ -26,6 +26,7 @@ class Point:
     start: date
     value: float | None
     target: float | None = None
+    running: bool = False
 
 
 def _layout(figure) -> dict:  # the template's layout merged under the figure's own
@@ -69,6 +70,19 @@ def test_trend_keeps_gaps_and_draws_targets() -> None:
     assert figure.data[0].connectgaps is False
 
 
+def test_a_running_last_period_is_a_dotted_stub_not_a_drop() -> None:
+    points = [
+        Point("2026-10", date(2026, 10, 1), 11_900),
+        Point("2026-11", date(2026, 11, 1), 11_831),
+        Point("2026-12", date(2026, 12, 1), 17, running=True),
+    ]
+    figure = figures.trend(points, title="T")
+    assert list(figure.data[0].y) == [11_900, 11_831, None]  # the line ends with the last whole month
+    assert list(figure.data[1].y) == [None, 11_831, 17] and figure.data[1].line.dash == "dot"
+    assert list(figure.data[1].text) == [None, None, "đang diễn ra"]
+    assert len(figures.trend(points[:2], title="T").data) == 1  # finished periods: one line
+
+
 def test_area_map_needs_no_tiles_and_drops_unplaced_areas() -> None:
     frame = pd.DataFrame(
         {
@@ -100,3 +114,19 @@ def test_figures_module_does_not_import_dash() -> None:
     code = "import sys, dashboard.figures; print('dash' in sys.modules, 'flask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+def test_the_wall_trend_draws_a_running_last_period_dotted_for_every_line() -> None:
+    from dashboard.wall.figures import trend_figure
+
+    lines = [("Tiếp nhận", ["10/2026", "11/2026", "12/2026"], [11_900, 11_831, 17])]
+    lines.append(("Giải quyết", lines[0][1], [11_500, 11_600, 0]))
+    figure = trend_figure(lines, decimals=0, scale=0.5, running_last=True)
+    assert [list(trace.y) for trace in figure.data] == [
+        [11_900, 11_831, None],
+        [None, 11_831, 17],
+        [11_500, 11_600, None],
+        [None, 11_600, 0],
+    ]
+    assert figure.data[1].line.dash == "dot" and figure.data[1].text[-1] == "đang diễn ra"
+    assert len(trend_figure(lines, decimals=0, scale=0.5).data) == 2

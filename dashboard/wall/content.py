@@ -116,14 +116,16 @@ def _ranking(ctx: Context, tile: TileConfig) -> TileView:
 def _trend(ctx: Context, tile: TileConfig) -> TileView:
     lines = []
     decimals = 0
+    running = False
     fresh = _tile_of(ctx, tile.kpi_ids[0], tile)
     for kpi_id in tile.kpi_ids:
         series = ctx.read_model.series(kpi_id, area=ctx.area(tile), count=tile.count)
         decimals = series.decimals
         labels = [period_text(p.period, short=True) for p in series.points]
         lines.append((series.name_vi, labels, [p.value for p in series.points]))
+        running = running or bool(series.points and series.points[-1].running)
     title = tile.title or lines[0][0]
-    figure = figures.trend_figure(lines, decimals=decimals, scale=ctx.scale)
+    figure = figures.trend_figure(lines, decimals=decimals, scale=ctx.scale, running_last=running)
     return _view([render.head(title, fresh), render.graph(figure)], _classes("trend", fresh, None))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.figures import RUNNING_NOTE, split_running
 from ioc.wall.feeds import MapPoint
 
 FONT = "Noto Sans, DejaVu Sans, sans-serif"
@@ -36,23 +37,46 @@ def _layout(scale: float) -> dict[str, Any]:
 
 
 def trend_figure(
-    series: Sequence[tuple[str, Sequence[str], Sequence[float | None]]], *, decimals: int, scale: float
+    series: Sequence[tuple[str, Sequence[str], Sequence[float | None]]],
+    *,
+    decimals: int,
+    scale: float,
+    running_last: bool = False,
 ) -> go.Figure:
-    """Lines of several series sharing the x axis (period labels); gaps stay gaps (no zeros)."""
+    """Lines of several series sharing the x axis (period labels); gaps stay gaps (no zeros). A last
+    period still running (`running_last`) is a dotted stub marked "đang diễn ra", not a drop."""
     figure = go.Figure()
     for index, (name, labels, values) in enumerate(series):
+        colour, width = LINES[index % len(LINES)], max(2, round(4 * scale))
+        running = running_last and len(values) > 1
+        finished, stub = split_running(values) if running else (list(values), [])
         figure.add_trace(
             go.Scatter(
                 x=list(labels),
-                y=list(values),
+                y=finished,
                 name=name,
                 mode="lines+markers",
                 connectgaps=False,
-                line={"color": LINES[index % len(LINES)], "width": max(2, round(4 * scale))},
+                line={"color": colour, "width": width},
                 marker={"size": max(4, round(9 * scale))},
                 hoverinfo="skip",
             )
         )
+        if running:
+            figure.add_trace(
+                go.Scatter(
+                    x=list(labels),
+                    y=stub,
+                    mode="lines+markers+text" if index == 0 else "lines+markers",
+                    line={"color": colour, "width": width, "dash": "dot"},
+                    marker={"size": max(6, round(12 * scale)), "symbol": "circle-open"},
+                    text=[None] * (len(labels) - 1) + [RUNNING_NOTE["vi"]],
+                    textposition="top left",
+                    textfont={"size": round(22 * scale), "color": colour},
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
     figure.update_layout(
         **{**_layout(scale), "showlegend": len(series) > 1},
         legend={"orientation": "h", "y": 1.12, "x": 0, "font": {"size": round(24 * scale)}},

@@ -42,7 +42,7 @@ from ioc.kpi.periods import (
     zone_of,
 )
 from ioc.kpi.result import KpiResult, KpiRow
-from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, KpiNotFound
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, KpiNotFound, accumulates
 
 PeriodArg = str | Period | tuple[Any, Any]
 
@@ -179,13 +179,8 @@ def _compute_in(ctx: Context, place: Any, kpi: Kpi, current: Period, breakdown: 
         coverage=result.coverage,
         merged_into=place.successor,
         merged_on=place.merged_on,
-        running=_accumulates(kpi) and ctx.start_at(current) <= ctx.moment(current) < ctx.end_at(current),
+        running=accumulates(kpi) and ctx.start_at(current) <= ctx.moment(current) < ctx.end_at(current),
     )
-
-
-def _accumulates(kpi: Kpi) -> bool:
-    """A count or sum of what happened in the period (not a snapshot, a ratio or a percentile)."""
-    return isinstance(kpi, FactKpi) and kpi.type in ("count", "sum") and not kpi.snapshot
 
 
 def compute_many(

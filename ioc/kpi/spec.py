@@ -429,6 +429,12 @@ def check_library(kpi_dir: Path | str) -> tuple[KpiLibrary, list[SpecIssue]]:
     return library, issues
 
 
+def accumulates(kpi: Kpi) -> bool:
+    """A count or sum of what happened in the period (not a snapshot, a ratio or a percentile): over a
+    period still running it is a part of the whole, no trend against a whole period."""
+    return isinstance(kpi, FactKpi) and kpi.type in ("count", "sum") and not kpi.snapshot
+
+
 def load_library(kpi_dir: Path | str) -> KpiLibrary:
     """The validated KPI library; raises :class:`KpiSpecError` listing every problem."""
     library, issues = check_library(kpi_dir)

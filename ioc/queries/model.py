@@ -18,9 +18,9 @@ from ioc import freshness as fresh
 from ioc.config import Settings
 from ioc.kpi.asof import kpi_freshness
 from ioc.kpi.engine import compute, compute_many
-from ioc.kpi.periods import Period, compare_period, current, parse_period, previous_period
+from ioc.kpi.periods import Period, compare_period, current, local_midnight, parse_period, previous_period
 from ioc.kpi.result import KpiResult
-from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, LatestKpi
+from ioc.kpi.spec import FactKpi, Kpi, KpiLibrary, LatestKpi, accumulates
 from ioc.kpi.timeseries import compute_series
 from ioc.queries import lookups, rows
 from ioc.queries.cache import VersionedCache
@@ -330,6 +330,7 @@ class ReadModel:
             kpi_id,
         )
         flags = self.indicator_flags(kpi_id, area) if isinstance(kpi, LatestKpi) else {}
+        now, zone = self.clock(), self.settings.zone
         return tuple(
             SeriesPoint(
                 when.label,
@@ -337,6 +338,8 @@ class ReadModel:
                 value,
                 kpi.target_for((when.end - timedelta(days=1)).year, area),
                 flags.get(when.start),
+                running=accumulates(kpi)
+                and local_midnight(when.start, zone) <= now < local_midnight(when.end, zone),
             )
             for when, value in zip(chosen, values, strict=True)
         )

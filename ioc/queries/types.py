@@ -102,6 +102,8 @@ class SeriesPoint:
     target: float | None = None
     flag: str | None = None
     """The source's status flag of the observation ('provisional' is shown as "Sơ bộ")."""
+    running: bool = False
+    """A count or sum over a period still running: charts draw it apart (it is a part of a period)."""
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,3 @@ def format_age(age: timedelta | None, language: str = "vi") -> str:
 def lower_first(text: str) -> str:
     """'Tỷ lệ kích hoạt VNeID' → 'tỷ lệ kích hoạt VNeID' inside a sentence (acronyms keep their case)."""
     return text[:1].lower() + text[1:]
-
-
-def upper_first(text: str) -> str:
-    """'tháng 11/2026' → 'Tháng 11/2026' at the start of a sentence."""
-    return text[:1].upper() + text[1:]

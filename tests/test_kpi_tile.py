@@ -50,6 +50,8 @@ def test_a_finished_period_shows_its_change_with_arrow_and_tone() -> None:
 
 def test_a_running_period_shows_the_whole_previous_period_for_scale_without_arrow() -> None:
     text, classes = _change_line(_tile(running=True))
-    assert text == "Kỳ đang diễn ra · Tháng 11/2026: 11.831"
+    assert text == "Cả tháng 11/2026: 11.831"
     assert "kpi-tile__delta--neutral" in classes and "▼" not in text
+    footer = kpi_tile(_tile(running=True), variant="desk", show_sparkline=False).children[3]
+    assert text_of(footer).split()[-3:] == ["12/2026", "(đến", "nay)"]
     assert _tile(running=True).delta_text() == ""  # the briefing's table prints no change either

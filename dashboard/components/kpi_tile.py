@@ -14,7 +14,7 @@ from dash import html
 
 from dashboard.components.freshness import freshness_badge
 from dashboard.desk.period_text import ROMAN, describe
-from ioc.formatting import format_number, lower_first, upper_first
+from ioc.formatting import format_number, lower_first
 
 STATUS_LABELS = {"green": "Đạt", "amber": "Cần chú ý", "red": "Không đạt", "none": ""}
 
@@ -69,13 +69,10 @@ def _number(value: float | None, decimals: int) -> str:
 
 def _delta(tile: TileLike) -> html.Div:
     if tile.running and tile.previous is not None and tile.previous_period:
-        # no arrow for a period still running: the whole previous period is there for scale
-        whole = upper_first(period_text(tile.previous_period))
+        # a period still running: no arrow, the whole previous period for scale ("Cả tháng 11/2026")
+        whole = f"Cả {lower_first(period_text(tile.previous_period))}:"
         return html.Div(
-            [
-                html.Span("Kỳ đang diễn ra", className="kpi-tile__delta-value"),
-                html.Span(f" · {whole}: {format_number(tile.previous, tile.decimals)}"),
-            ],
+            [html.Span(whole), html.Span(f" {format_number(tile.previous, tile.decimals)}")],
             className="kpi-tile__delta kpi-tile__delta--neutral kpi-tile__delta--running",
         )
     if tile.delta is None:
@@ -135,7 +132,10 @@ def kpi_tile(
                     f"Chỉ tiêu {_number(tile.target, tile.decimals)}" if tile.target is not None else ""
                 ),
                 html.Span(STATUS_LABELS.get(tile.status, ""), className="kpi-tile__status-label"),
-                html.Span(period_text(tile.observed_period or tile.period), className="kpi-tile__period"),
+                html.Span(
+                    period_text(tile.observed_period or tile.period) + (" (đến nay)" if tile.running else ""),
+                    className="kpi-tile__period",
+                ),
             ],
             className="kpi-tile__foot",
         ),

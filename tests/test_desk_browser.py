@@ -91,6 +91,21 @@ def _open(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state("networkidle")  # the page's callbacks answered: a click now is not lost
 
 
+def _callbacks_answered(page, quiet_ms: int = 400) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page's Dash callbacks have answered and none started for `quiet_ms`: a filter's
+    change re-renders the page, and what is typed before that ends is lost (as it would be for a person)."""
+    page.wait_for_function(
+        """(quiet) => {
+          const pending = performance.getEntriesByType("resource")
+            .filter((e) => e.name.includes("_dash-update-component"));
+          const last = pending.length ? Math.max(...pending.map((e) => e.responseEnd || Infinity)) : 0;
+          return last !== Infinity && performance.now() - last > quiet;
+        }""",
+        arg=quiet_ms,
+        timeout=90_000,
+    )
+
+
 def _query(url: str) -> dict[str, str]:
     return {key: values[-1] for key, values in parse_qs(urlparse(url).query).items()}
 
@@ -113,6 +128,7 @@ def test_filters_survive_reload_and_back(page, base_url: str, month: str) -> Non
     _wait_query(page, period=month)
     page.wait_for_url(re.compile(r"dept="), timeout=90_000)
     department = _query(page.url)["dept"]
+    _callbacks_answered(page)
     page.fill("#desk-f-range", "01/09/2026")  # typed as people here write dates, whatever the browser
     page.press("#desk-f-range", "Tab")
     page.fill("#desk-f-range-end-date", "30/09/2026")
